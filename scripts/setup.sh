@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# Installs every tool and browser the project needs, skipping what is already there.
+# Usage: scripts/setup.sh [build|test]   (build: what the run command needs; test: everything)
+# Safe to run again: a second run only checks versions and takes seconds.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+want=${1:-test}
+TRUNK_VERSION=0.21.14
+BINARYEN_VERSION=132
+GECKODRIVER_VERSION=0.37.1
+# wasm-bindgen-cli must match the wasm-bindgen library that Cargo.lock pins, exactly.
+WASM_BINDGEN_VERSION=$(awk '/^name = "wasm-bindgen"$/ {getline; gsub(/version = |"/, ""); print; exit}' Cargo.lock)
+
+export PATH="$HOME/.cargo/bin:$PATH"
+step() { printf '\033[1m[setup]\033[0m %s\n' "$*"; }
+ok() { printf '[setup]   ok: %s\n' "$*"; }
+missing=()
+
+need_by_hand() { missing+=("$1"); }
+
+is_root() { [ "$(id -u)" = 0 ]; }
+has_apt() { command -v apt-get >/dev/null 2>&1 && command -v dpkg >/dev/null 2>&1; }
+
+# --- Rust: wasm target -------------------------------------------------------
+if ! command -v cargo >/dev/null 2>&1; then
+  echo "[setup] cargo is not installed. Install Rust with rustup (https://rustup.rs), then run this again." >&2
+  exit 1
+fi
+if rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknown; then
+  ok "wasm32-unknown-unknown target"
+elif command -v rustup >/dev/null 2>&1; then
+  step "adding the wasm32-unknown-unknown target"
+  rustup target add wasm32-unknown-unknown
+else
+  need_by_hand "the Rust wasm32-unknown-unknown target (rustup target add wasm32-unknown-unknown)"
+fi
+
+# --- cargo-installed tools ---------------------------------------------------
+cargo_tool() { # cargo_tool BINARY CRATE VERSION [extra cargo install args]
+  local bin=$1 crate=$2 version=$3; shift 3
+  if command -v "$bin" >/dev/null 2>&1 && "$bin" --version 2>/dev/null | grep -qF "$version"; then
+    ok "$crate $version"
+  else
+    step "installing $crate $version (cargo install; several minutes on a small machine)"
+    cargo install "$crate" --version "$version" "$@"
+  fi
+}
+cargo_tool trunk trunk "$TRUNK_VERSION" --locked
+cargo_tool wasm-bindgen wasm-bindgen-cli "$WASM_BINDGEN_VERSION"
+[ "$want" = test ] && cargo_tool geckodriver geckodriver "$GECKODRIVER_VERSION"
+
+# --- wasm-opt (binaryen from npm): trunk's release build runs it ------------
+if command -v wasm-opt >/dev/null 2>&1 && wasm-opt --version | grep -q "version $BINARYEN_VERSION"; then
+  ok "wasm-opt $BINARYEN_VERSION"
+elif command -v npm >/dev/null 2>&1; then
+  step "installing wasm-opt (npm binaryen@$BINARYEN_VERSION)"
+  npm install --global --no-fund --no-audit "binaryen@$BINARYEN_VERSION"
+else
+  need_by_hand "wasm-opt version $BINARYEN_VERSION (npm install -g binaryen@$BINARYEN_VERSION, or your distribution's binaryen)"
+fi
+
+# --- browsers and WebDriver servers (Debian packages) ------------------------
+if [ "$want" = test ]; then
+  pkgs=(chromium chromium-driver firefox-esr webkit2gtk-driver xvfb)
+  absent=()
+  for p in "${pkgs[@]}"; do
+    dpkg -s "$p" >/dev/null 2>&1 || absent+=("$p")
+  done
+  if [ ${#absent[@]} -eq 0 ]; then
+    ok "browsers and drivers: ${pkgs[*]}"
+  elif is_root && has_apt; then
+    step "installing ${absent[*]} (apt-get)"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends "${absent[@]}" >/dev/null
+    ok "installed ${absent[*]}"
+  else
+    need_by_hand "Debian packages ${absent[*]} (sudo apt-get install ${absent[*]}), or Chromium + chromedriver, Firefox + geckodriver, WebKitGTK's WebKitWebDriver and Xvfb from your system"
+  fi
+fi
+
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "[setup] Could not install these here; install them by hand, then run this again:" >&2
+  for m in "${missing[@]}"; do echo "  - $m" >&2; done
+  exit 1
+fi
+step "all tools present"

@@ -1,0 +1,139 @@
+//! The reference server over real HTTP on loopback, each test with its own temporary SQLite file.
+
+use std::net::SocketAddr;
+
+use member_login_api::{LoginMethod, Organization, Problem, ProblemCode, PROBLEM_CONTENT_TYPE};
+use member_login_server::db::Db;
+use member_login_server::{demo, Config};
+
+struct TestServer {
+    base: String,
+    _data: tempfile::TempDir,
+}
+
+async fn start(dist: Option<std::path::PathBuf>) -> TestServer {
+    let data = tempfile::tempdir().unwrap();
+    let db = Db::open(&data.path().join("sub/dir/test.sqlite3"))
+        .await
+        .unwrap();
+    demo::seed(&db).await.unwrap();
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    let addr: SocketAddr = "127.0.0.1:0".parse().unwrap();
+    tokio::spawn(member_login_server::serve(db, Config { dist }, addr, move |a| {
+        tx.send(a).unwrap()
+    }));
+    let addr = rx.await.unwrap();
+    TestServer {
+        base: format!("http://{addr}"),
+        _data: data,
+    }
+}
+
+fn content_type(resp: &reqwest::Response) -> String {
+    resp.headers()[reqwest::header::CONTENT_TYPE]
+        .to_str()
+        .unwrap()
+        .to_owned()
+}
+
+#[tokio::test]
+async fn finds_the_demo_organization_by_alias_and_by_id_in_any_case() {
+    let server = start(None).await;
+    for key in [
+        demo::ORGANIZATION_ALIAS.to_owned(),
+        demo::ORGANIZATION_ID.to_owned(),
+        demo::ORGANIZATION_ID.to_uppercase(),
+    ] {
+        let resp = reqwest::get(format!("{}/api/v1/organizations/{key}", server.base))
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 200, "key {key}");
+        let org: Organization = resp.json().await.unwrap();
+        assert_eq!(org.id, demo::ORGANIZATION_ID);
+        assert_eq!(org.alias, "demo");
+        assert_eq!(org.name, demo::ORGANIZATION_NAME);
+        assert_eq!(
+            org.login_methods,
+            [LoginMethod::EmailCode, LoginMethod::Password]
+        );
+    }
+}
+
+#[tokio::test]
+async fn unknown_and_malformed_organizations_are_problem_documents() {
+    let server = start(None).await;
+    for (key, status, code) in [
+        ("nosuchorg", 404, ProblemCode::OrganizationNotFound),
+        (
+            "00000000-0000-0000-0000-000000000000",
+            404,
+            ProblemCode::OrganizationNotFound,
+        ),
+        ("Demo", 400, ProblemCode::InvalidOrganization),
+        ("x", 400, ProblemCode::InvalidOrganization),
+        ("%27%20OR%201%3D1--", 400, ProblemCode::InvalidOrganization),
+    ] {
+        let resp = reqwest::get(format!("{}/api/v1/organizations/{key}", server.base))
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), status, "key {key}");
+        assert_eq!(content_type(&resp), PROBLEM_CONTENT_TYPE);
+        let problem: Problem = resp.json().await.unwrap();
+        assert_eq!(problem.code, code, "key {key}");
+        assert_eq!(problem.status, status);
+    }
+}
+
+#[tokio::test]
+async fn unknown_api_paths_are_404_problems_not_the_app() {
+    let dist = tempfile::tempdir().unwrap();
+    std::fs::write(dist.path().join("index.html"), "<html>app</html>").unwrap();
+    let server = start(Some(dist.path().to_owned())).await;
+    let resp = reqwest::get(format!("{}/api/v1/no/such/thing", server.base))
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 404);
+    assert_eq!(content_type(&resp), PROBLEM_CONTENT_TYPE);
+    let problem: Problem = resp.json().await.unwrap();
+    assert_eq!(problem.code, ProblemCode::NotFound);
+}
+
+#[tokio::test]
+async fn serves_the_app_with_spa_fallback_and_security_headers() {
+    let dist = tempfile::tempdir().unwrap();
+    let index = "<html><head><script type=\"module\">import init from '/app.js';init();</script></head></html>";
+    std::fs::write(dist.path().join("index.html"), index).unwrap();
+    std::fs::write(dist.path().join("app.js"), "export default function(){}").unwrap();
+    let server = start(Some(dist.path().to_owned())).await;
+
+    for path in ["/", "/login/organization", "/login/username?organization=demo"] {
+        let resp = reqwest::get(format!("{}{path}", server.base)).await.unwrap();
+        assert_eq!(resp.status(), 200, "path {path}");
+        let headers = resp.headers().clone();
+        let csp = headers["content-security-policy"].to_str().unwrap();
+        assert!(csp.contains("script-src 'self' 'wasm-unsafe-eval' 'sha256-"), "{csp}");
+        assert!(csp.contains("frame-ancestors 'none'"), "{csp}");
+        assert_eq!(headers["x-content-type-options"], "nosniff");
+        assert_eq!(headers["referrer-policy"], "no-referrer");
+        assert_eq!(resp.text().await.unwrap(), index, "path {path}");
+    }
+    let js = reqwest::get(format!("{}/app.js", server.base)).await.unwrap();
+    assert_eq!(js.status(), 200);
+    assert!(content_type(&js).contains("javascript"));
+}
+
+#[tokio::test]
+async fn data_survives_a_restart_and_seeding_twice_changes_nothing() {
+    let data = tempfile::tempdir().unwrap();
+    let path = data.path().join("keep.sqlite3");
+    {
+        let db = Db::open(&path).await.unwrap();
+        demo::seed(&db).await.unwrap();
+        demo::seed(&db).await.unwrap();
+        assert_eq!(db.list_organizations().await.unwrap().len(), 1);
+    }
+    let db = Db::open(&path).await.unwrap();
+    let orgs = db.list_organizations().await.unwrap();
+    assert_eq!(orgs.len(), 1);
+    assert_eq!(orgs[0].alias, demo::ORGANIZATION_ALIAS);
+}
