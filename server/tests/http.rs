@@ -19,9 +19,12 @@ async fn start(dist: Option<std::path::PathBuf>) -> TestServer {
     demo::seed(&db).await.unwrap();
     let (tx, rx) = tokio::sync::oneshot::channel();
     let addr: SocketAddr = "127.0.0.1:0".parse().unwrap();
-    tokio::spawn(member_login_server::serve(db, Config { dist }, addr, move |a| {
-        tx.send(a).unwrap()
-    }));
+    tokio::spawn(member_login_server::serve(
+        db,
+        Config { dist },
+        addr,
+        move |a| tx.send(a).unwrap(),
+    ));
     let addr = rx.await.unwrap();
     TestServer {
         base: format!("http://{addr}"),
@@ -106,18 +109,29 @@ async fn serves_the_app_with_spa_fallback_and_security_headers() {
     std::fs::write(dist.path().join("app.js"), "export default function(){}").unwrap();
     let server = start(Some(dist.path().to_owned())).await;
 
-    for path in ["/", "/login/organization", "/login/username?organization=demo"] {
-        let resp = reqwest::get(format!("{}{path}", server.base)).await.unwrap();
+    for path in [
+        "/",
+        "/login/organization",
+        "/login/username?organization=demo",
+    ] {
+        let resp = reqwest::get(format!("{}{path}", server.base))
+            .await
+            .unwrap();
         assert_eq!(resp.status(), 200, "path {path}");
         let headers = resp.headers().clone();
         let csp = headers["content-security-policy"].to_str().unwrap();
-        assert!(csp.contains("script-src 'self' 'wasm-unsafe-eval' 'sha256-"), "{csp}");
+        assert!(
+            csp.contains("script-src 'self' 'wasm-unsafe-eval' 'sha256-"),
+            "{csp}"
+        );
         assert!(csp.contains("frame-ancestors 'none'"), "{csp}");
         assert_eq!(headers["x-content-type-options"], "nosniff");
         assert_eq!(headers["referrer-policy"], "no-referrer");
         assert_eq!(resp.text().await.unwrap(), index, "path {path}");
     }
-    let js = reqwest::get(format!("{}/app.js", server.base)).await.unwrap();
+    let js = reqwest::get(format!("{}/app.js", server.base))
+        .await
+        .unwrap();
     assert_eq!(js.status(), 200);
     assert!(content_type(&js).contains("javascript"));
 }

@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Runs every test: installs what is missing, checks format and lints, then runs the native
+# tests, the app's component tests in headless Chromium and Firefox, and the end-to-end tests
+# in Chromium, Firefox and WebKitGTK against the real server. Ends with "N passed, N failed".
+set -uo pipefail
+cd "$(dirname "$0")/.."
+export PATH="$HOME/.cargo/bin:$PATH"
+
+bash scripts/setup.sh test || { echo "0 passed, 1 failed"; exit 1; }
+
+logs=$(mktemp -d)
+passed=0
+failed=0
+broken=()
+
+# suite NAME COMMAND...: runs one suite, shows its output, and adds up its test counts. A suite
+# that fails without a failed test (it did not build, say) counts as one failure.
+suite() {
+  local name=$1; shift
+  printf '\n\033[1m== %s\033[0m\n' "$name"
+  "$@" 2>&1 | tee "$logs/$name.log"
+  local status=${PIPESTATUS[0]}
+  local p f
+  read -r p f < <(awk '/^test result: / { for (i = 1; i < NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } }
+                       END { print p + 0, f + 0 }' "$logs/$name.log")
+  if [ "$status" -ne 0 ]; then
+    broken+=("$name")
+    [ "$f" -eq 0 ] && f=1
+  fi
+  passed=$((passed + p))
+  failed=$((failed + f))
+}
+
+suite format cargo fmt --all -- --check
+suite lint-native cargo clippy -p member-login-api -p member-login-server -p member-login-e2e --all-targets -- -D warnings
+suite lint-app cargo clippy -p member-login --target wasm32-unknown-unknown --all-targets -- -D warnings
+suite native cargo test -p member-login-api -p member-login-server
+suite app-build trunk build --release
+# wasm-bindgen-test-runner picks the browser from whichever driver variable is set.
+suite components-chromium env -u GECKODRIVER CHROMEDRIVER=/usr/bin/chromedriver \
+  cargo test -p member-login --target wasm32-unknown-unknown
+suite components-firefox env -u CHROMEDRIVER GECKODRIVER="$(command -v geckodriver)" \
+  cargo test -p member-login --target wasm32-unknown-unknown
+suite server-build cargo build -p member-login-server
+suite end-to-end cargo test -p member-login-e2e -- --test-threads=1
+
+echo
+[ ${#broken[@]} -gt 0 ] && echo "Failed suites: ${broken[*]}"
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

@@ -1,0 +1,32 @@
+//! Member Login: the sign-in app members of a cloud Organization use to log in.
+//!
+//! Each step of the member's journey is a route; the state the steps share lives in
+//! [`state::LoginState`], provided once by [`App`].
+
+pub mod api_client;
+pub mod messages;
+pub mod state;
+pub mod steps;
+
+use leptos::prelude::*;
+use leptos_router::components::{Route, Router, Routes};
+use leptos_router::path;
+
+use steps::{Landing, NotFound, OrganizationStep, UsernameStep};
+
+/// The whole app: the router and the state every step shares.
+#[component]
+pub fn App() -> impl IntoView {
+    provide_context(state::LoginState::default());
+    view! {
+        <Router>
+            <main class="card">
+                <Routes fallback=NotFound>
+                    <Route path=path!("/") view=Landing />
+                    <Route path=path!("/login/organization") view=OrganizationStep />
+                    <Route path=path!("/login/username") view=UsernameStep />
+                </Routes>
+            </main>
+        </Router>
+    }
+}

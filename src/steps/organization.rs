@@ -1,0 +1,87 @@
+use leptos::html::Input;
+use leptos::prelude::*;
+use leptos::web_sys::SubmitEvent;
+use leptos_router::hooks::use_navigate;
+use member_login_api::OrganizationKey;
+
+use super::focus_when_mounted;
+use crate::api_client;
+use crate::messages;
+use crate::state::use_login_state;
+
+/// Step 2: the member names their Organization by ID or alias. Nothing is sent until what they
+/// typed has the shape of one.
+#[component]
+pub fn OrganizationStep() -> impl IntoView {
+    let state = use_login_state();
+    let navigate = use_navigate();
+    // Coming back with "Change" shows what was entered before.
+    let typed = RwSignal::new(
+        state
+            .organization
+            .with_untracked(|org| org.as_ref().map(|o| o.alias.clone()).unwrap_or_default()),
+    );
+    let error = RwSignal::new(None::<&'static str>);
+    let field = NodeRef::<Input>::new();
+    focus_when_mounted(field);
+
+    let lookup = Action::new_local(|key: &OrganizationKey| {
+        let key = key.clone();
+        async move { api_client::find_organization(&key).await }
+    });
+    Effect::new(move |_| match lookup.value().get() {
+        Some(Ok(org)) => {
+            let next = format!("/login/username?organization={}", org.alias);
+            state.organization.set(Some(org));
+            navigate(&next, Default::default());
+        }
+        Some(Err(err)) => error.set(Some(messages::client_error(&err))),
+        None => {}
+    });
+
+    let on_submit = move |ev: SubmitEvent| {
+        ev.prevent_default();
+        if lookup.pending().get_untracked() {
+            return;
+        }
+        match OrganizationKey::parse(&typed.get_untracked()) {
+            Ok(key) => {
+                error.set(None);
+                lookup.dispatch(key);
+            }
+            Err(why) => {
+                error.set(Some(messages::organization_input(why)));
+                if let Some(input) = field.get_untracked() {
+                    let _ = input.focus();
+                }
+            }
+        }
+    };
+
+    view! {
+        <form on:submit=on_submit novalidate>
+            <h1>"Enter your Organization"</h1>
+            <p>"Enter the Organization ID (or alias) that your administrator gave you."</p>
+            <label for="organization">"Organization ID or alias"</label>
+            <input
+                id="organization"
+                name="organization"
+                type="text"
+                autocomplete="organization"
+                autocapitalize="none"
+                spellcheck="false"
+                node_ref=field
+                prop:value=move || typed.get()
+                on:input=move |ev| typed.set(event_target_value(&ev))
+                aria-invalid=move || error.get().is_some().then_some("true")
+                aria-describedby=move || error.get().is_some().then_some("organization-error")
+            />
+            <p id="organization-error" class="field-error" role="alert">
+                {move || error.get()}
+            </p>
+            <button type="submit" class="button primary" aria-disabled=move || lookup.pending().get().then_some("true")>
+                {move || if lookup.pending().get() { "Checking…" } else { "Continue" }}
+            </button>
+        </form>
+    }
+}

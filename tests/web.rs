@@ -1,0 +1,137 @@
+//! Component tests of the app in a real browser (wasm-bindgen-test in headless Chromium and
+//! Firefox). They drive the mounted app through the DOM, as a member would.
+#![cfg(target_arch = "wasm32")]
+
+use leptos::prelude::*;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_test::*;
+use web_sys::{HtmlButtonElement, HtmlElement, HtmlInputElement};
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+fn document() -> web_sys::Document {
+    web_sys::window().unwrap().document().unwrap()
+}
+
+/// Mounts the whole app at `path` in a fresh container. The router reads the real URL.
+fn mount_at(path: &str) -> (HtmlElement, leptos::mount::UnmountHandle<impl Mountable>) {
+    web_sys::window()
+        .unwrap()
+        .history()
+        .unwrap()
+        .replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(path))
+        .unwrap();
+    let container: HtmlElement = document().create_element("div").unwrap().unchecked_into();
+    document().body().unwrap().append_child(&container).unwrap();
+    let handle = leptos::mount::mount_to(container.clone(), member_login::App);
+    (container, handle)
+}
+
+/// Lets effects and the browser's own tasks run.
+async fn settle() {
+    let promise = js_sys::Promise::new(&mut |resolve, _| {
+        web_sys::window()
+            .unwrap()
+            .set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, 20)
+            .unwrap();
+    });
+    wasm_bindgen_futures::JsFuture::from(promise).await.unwrap();
+}
+
+fn find<T: JsCast>(root: &HtmlElement, selector: &str) -> T {
+    root.query_selector(selector)
+        .unwrap()
+        .unwrap_or_else(|| panic!("no element matches {selector}"))
+        .unchecked_into()
+}
+
+fn type_into(input: &HtmlInputElement, text: &str) {
+    input.set_value(text);
+    let init = web_sys::EventInit::new();
+    init.set_bubbles(true);
+    input
+        .dispatch_event(&web_sys::Event::new_with_event_init_dict("input", &init).unwrap())
+        .unwrap();
+}
+
+#[wasm_bindgen_test]
+async fn landing_offers_the_member_login_and_explains_the_owner_path() {
+    let (root, _app) = mount_at("/");
+    settle().await;
+    let link: HtmlElement = find(&root, "a.button.primary");
+    assert_eq!(link.text_content().unwrap(), "Log in as an IAM Member");
+    assert_eq!(link.get_attribute("href").unwrap(), "/login/organization");
+    assert!(root.text_content().unwrap().contains("Organization Owner?"));
+    root.remove();
+}
+
+#[wasm_bindgen_test]
+async fn organization_step_focuses_its_field() {
+    let (root, _app) = mount_at("/login/organization");
+    settle().await;
+    let input: HtmlInputElement = find(&root, "#organization");
+    let active = document().active_element().unwrap();
+    assert_eq!(active.id(), "organization");
+    assert_eq!(input.get_attribute("autocomplete").unwrap(), "organization");
+    root.remove();
+}
+
+#[wasm_bindgen_test]
+async fn organization_step_refuses_empty_and_malformed_input_inline_without_sending() {
+    let (root, _app) = mount_at("/login/organization");
+    settle().await;
+    let input: HtmlInputElement = find(&root, "#organization");
+    let button: HtmlButtonElement = find(&root, "button[type=submit]");
+    let error: HtmlElement = find(&root, "#organization-error");
+    assert_eq!(error.get_attribute("role").unwrap(), "alert");
+    assert_eq!(error.text_content().unwrap(), "");
+    assert!(input.get_attribute("aria-invalid").is_none());
+
+    button.click();
+    settle().await;
+    assert_eq!(
+        error.text_content().unwrap(),
+        "Enter your Organization ID or alias."
+    );
+    assert_eq!(input.get_attribute("aria-invalid").unwrap(), "true");
+    assert_eq!(
+        input.get_attribute("aria-describedby").unwrap(),
+        "organization-error"
+    );
+
+    for malformed in [
+        "Demo",
+        "x",
+        "not-a-uuid-at-all",
+        "6f1c2a4e-8b3d-4c5e-9f60-7a8b9c0d1e2",
+    ] {
+        type_into(&input, malformed);
+        button.click();
+        settle().await;
+        assert!(
+            error
+                .text_content()
+                .unwrap()
+                .contains("2 to 32 lower-case letters"),
+            "input {malformed}"
+        );
+        // Nothing was sent: the button never showed the request in flight, and what the
+        // member typed is still there to correct.
+        assert_eq!(button.text_content().unwrap(), "Continue");
+        assert_eq!(input.value(), malformed);
+        assert_eq!(document().active_element().unwrap().id(), "organization");
+    }
+    root.remove();
+}
+
+#[wasm_bindgen_test]
+async fn username_step_without_an_organization_goes_back_to_the_organization_step() {
+    let (root, _app) = mount_at("/login/username");
+    settle().await;
+    assert_eq!(
+        web_sys::window().unwrap().location().pathname().unwrap(),
+        "/login/organization"
+    );
+    assert!(root.query_selector("#organization").unwrap().is_some());
+    root.remove();
+}
