@@ -46,6 +46,38 @@ async fn landing_to_username_step(browser: Browser) {
     session
         .wait_for_text("#current-organization", "Demo Organization")
         .await;
+
+    // The administrator's direct link skips the Organization step, and Back does not land on
+    // a page that forwards again.
+    client
+        .goto(&format!(
+            "{}/login/organization?organization=DEMO",
+            server.base
+        ))
+        .await
+        .unwrap();
+    session
+        .wait_for_text("#organization-error", "Enter an Organization ID like 0f6d2c48-5a1e-4c3b-9e7d-2b8a4f1c6e30, or an alias of 2 to 32 lower-case letters.")
+        .await;
+    client
+        .goto(&format!(
+            "{}/login/organization?organization=demo",
+            server.base
+        ))
+        .await
+        .unwrap();
+    session.wait_for_text("h1", "Enter your username").await;
+    session
+        .wait_for_text("#current-organization", "Demo Organization")
+        .await;
+    client.back().await.unwrap();
+    session.wait_for_text("h1", "Enter your Organization").await;
+    let url = client.current_url().await.unwrap();
+    assert_eq!(
+        url.query(),
+        Some("organization=DEMO"),
+        "Back returns to the page before the link"
+    );
     session.close().await;
 }
 

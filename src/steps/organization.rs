@@ -1,7 +1,8 @@
 use leptos::html::Input;
 use leptos::prelude::*;
 use leptos::web_sys::SubmitEvent;
-use leptos_router::hooks::use_navigate;
+use leptos_router::hooks::{use_navigate, use_query_map};
+use leptos_router::NavigateOptions;
 use member_login_api::OrganizationKey;
 
 use super::focus_when_mounted;
@@ -29,11 +30,30 @@ pub fn OrganizationStep() -> impl IntoView {
         let key = key.clone();
         async move { api_client::find_organization(&key).await }
     });
+    // A link from an administrator (`?organization=`) fills the field and continues by itself;
+    // this step then leaves no history entry, so Back does not bounce forward again.
+    let linked = use_query_map().with_untracked(|q| q.get("organization"));
+    if let Some(text) = &linked {
+        typed.set(text.clone());
+        match OrganizationKey::parse(text) {
+            Ok(key) => {
+                lookup.dispatch(key);
+            }
+            Err(why) => error.set(Some(messages::organization_input(why))),
+        }
+    }
+    let replace = linked.is_some();
     Effect::new(move |_| match lookup.value().get() {
         Some(Ok(org)) => {
             let next = format!("/login/username?organization={}", org.alias);
             state.organization.set(Some(org));
-            navigate(&next, Default::default());
+            navigate(
+                &next,
+                NavigateOptions {
+                    replace,
+                    ..Default::default()
+                },
+            );
         }
         Some(Err(err)) => error.set(Some(messages::client_error(&err))),
         None => {}
