@@ -12,4 +12,4 @@ echo "[run] building the app (trunk build --release)"
 trunk build --release
 echo "[run] building the reference server"
 cargo build --quiet -p member-login-server
-exec target/debug/member-login-server serve --demo --dist dist
+exec target/debug/member-login-server serve --demo --dev --dist dist

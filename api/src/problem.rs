@@ -3,6 +3,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::flow::Flow;
+
 pub const PROBLEM_CONTENT_TYPE: &str = "application/problem+json";
 
 /// Every error code the login API answers with. Codes are stable: new ones are added, none change.
@@ -15,8 +17,41 @@ pub enum ProblemCode {
     OrganizationNotFound,
     /// No such API endpoint.
     NotFound,
-    /// The request was malformed (bad JSON, wrong types, too large).
+    /// The endpoint exists but not with this HTTP method.
+    MethodNotAllowed,
+    /// The request was malformed (bad JSON, wrong types, missing fields).
     BadRequest,
+    /// The request body is larger than the API accepts.
+    PayloadTooLarge,
+    /// The request body is not `application/json`.
+    UnsupportedMediaType,
+    /// No login flow has this id.
+    FlowNotFound,
+    /// The login flow expired; the problem carries a `replacement` flow.
+    FlowExpired,
+    /// The flow is not at a step where this call makes sense.
+    StepNotAllowed,
+    /// The Organization does not enable this login method.
+    MethodNotEnabled,
+    /// The username is empty, too long, or has control characters.
+    InvalidUsername,
+    /// The code does not have the shape of a code (wrong length, not digits).
+    InvalidCodeFormat,
+    /// There is no code to check: none was sent, or its tries are used up. Send a new one.
+    CodeRequired,
+    /// The code expired; send a new one.
+    CodeExpired,
+    /// The username, password or code is wrong (one answer for all, by design).
+    InvalidCredentials,
+    /// The member is locked; an administrator must unlock them. Only said after a correct
+    /// credential.
+    AccountLocked,
+    /// Too many requests; `retry_after` (and the `Retry-After` header) says when to try again.
+    RateLimited,
+    /// A state-changing call without the custom header or from an origin not allowed.
+    CsrfRejected,
+    /// No valid session.
+    Unauthenticated,
     /// Something failed on the server; trying again later may work.
     Internal,
     /// A code this app version does not know yet.
@@ -25,11 +60,50 @@ pub enum ProblemCode {
 }
 
 impl ProblemCode {
+    /// Every code the server can answer (all but `Unknown`), for documents and tests that
+    /// must list them all.
+    pub const ALL: [ProblemCode; 21] = [
+        Self::InvalidOrganization,
+        Self::OrganizationNotFound,
+        Self::NotFound,
+        Self::MethodNotAllowed,
+        Self::BadRequest,
+        Self::PayloadTooLarge,
+        Self::UnsupportedMediaType,
+        Self::FlowNotFound,
+        Self::FlowExpired,
+        Self::StepNotAllowed,
+        Self::MethodNotEnabled,
+        Self::InvalidUsername,
+        Self::InvalidCodeFormat,
+        Self::CodeRequired,
+        Self::CodeExpired,
+        Self::InvalidCredentials,
+        Self::AccountLocked,
+        Self::RateLimited,
+        Self::CsrfRejected,
+        Self::Unauthenticated,
+        Self::Internal,
+    ];
+
     /// The HTTP status the server answers with for this code.
     pub fn status(self) -> u16 {
         match self {
-            Self::InvalidOrganization | Self::BadRequest => 400,
-            Self::OrganizationNotFound | Self::NotFound => 404,
+            Self::InvalidOrganization
+            | Self::BadRequest
+            | Self::InvalidUsername
+            | Self::InvalidCodeFormat
+            | Self::CodeExpired
+            | Self::MethodNotEnabled => 400,
+            Self::InvalidCredentials | Self::Unauthenticated => 401,
+            Self::AccountLocked | Self::CsrfRejected => 403,
+            Self::OrganizationNotFound | Self::NotFound | Self::FlowNotFound => 404,
+            Self::MethodNotAllowed => 405,
+            Self::StepNotAllowed | Self::CodeRequired => 409,
+            Self::FlowExpired => 410,
+            Self::PayloadTooLarge => 413,
+            Self::UnsupportedMediaType => 415,
+            Self::RateLimited => 429,
             Self::Internal | Self::Unknown => 500,
         }
     }
@@ -46,6 +120,15 @@ pub struct Problem {
     pub code: ProblemCode,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub detail: Option<String>,
+    /// With `rate_limited`: seconds until a retry may succeed (as the `Retry-After` header).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry_after: Option<u64>,
+    /// With `invalid_credentials` on a code: wrong tries left for this code.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attempts_left: Option<u8>,
+    /// With `flow_expired`: a new flow that keeps the Organization and username.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replacement: Option<Box<Flow>>,
 }
 
 fn about_blank() -> String {
@@ -60,6 +143,9 @@ impl Problem {
             status: code.status(),
             code,
             detail: None,
+            retry_after: None,
+            attempts_left: None,
+            replacement: None,
         }
     }
 }

@@ -4,7 +4,7 @@ use std::path::Path;
 use std::str::FromStr;
 
 use member_login_api::{LoginMethod, Organization, OrganizationKey};
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::SqlitePool;
 
 #[derive(Debug, Clone)]
@@ -19,6 +19,10 @@ pub struct NewOrganization {
     pub alias: String,
     pub name: String,
     pub login_methods: Vec<LoginMethod>,
+    /// Consecutive failed logins that lock a member.
+    pub max_failed_logins: i64,
+    /// How long a session lasts.
+    pub session_seconds: i64,
 }
 
 /// A member to create.
@@ -41,6 +45,10 @@ impl Db {
             .filename(path)
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
+            // With WAL, NORMAL is durable across application crashes and skips an fsync per
+            // commit; it also keeps a write from taking visibly longer than a read, which
+            // would tell a known username (whose failure count is written) from an unknown one.
+            .synchronous(SqliteSynchronous::Normal)
             .foreign_keys(true);
         let pool = SqlitePoolOptions::new()
             .max_connections(4)
@@ -93,13 +101,16 @@ impl Db {
     /// Returns whether it was created.
     pub async fn ensure_organization(&self, org: &NewOrganization) -> Result<bool, sqlx::Error> {
         let done = sqlx::query(
-            "INSERT INTO organizations (id, alias, name, login_methods) VALUES (?, ?, ?, ?)
-             ON CONFLICT (id) DO NOTHING",
+            "INSERT INTO organizations
+                 (id, alias, name, login_methods, max_failed_logins, session_seconds)
+             VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
         )
         .bind(&org.id)
         .bind(&org.alias)
         .bind(&org.name)
         .bind(encode_methods(&org.login_methods))
+        .bind(org.max_failed_logins)
+        .bind(org.session_seconds)
         .execute(&self.pool)
         .await?;
         Ok(done.rows_affected() == 1)
@@ -158,5 +169,295 @@ mod tests {
         ] {
             assert_eq!(decode_methods(&encode_methods(&methods)), methods);
         }
+    }
+}
+
+/// An Organization with the settings only the server sees.
+#[derive(Debug, Clone)]
+pub struct OrganizationRecord {
+    pub public: Organization,
+    pub max_failed_logins: i64,
+    pub session_seconds: i64,
+}
+
+/// A member as the login checks need them.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct MemberRecord {
+    pub id: String,
+    pub organization_id: String,
+    pub username: String,
+    pub email: String,
+    pub password_hash: Option<String>,
+    pub failed_logins: i64,
+    pub locked: bool,
+}
+
+/// A login flow as stored.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct FlowRecord {
+    pub id: String,
+    pub organization_id: String,
+    pub state: String,
+    pub username: Option<String>,
+    pub member_id: Option<String>,
+    pub created_at: i64,
+    pub expires_at: i64,
+    pub code_hash: Option<String>,
+    pub code_expires_at: Option<i64>,
+    pub code_attempts_left: Option<i64>,
+    pub codes_sent: i64,
+    pub resend_available_at: Option<i64>,
+}
+
+/// An email kept in the outbox.
+#[derive(Debug, Clone, sqlx::FromRow, serde::Serialize)]
+pub struct StoredEmail {
+    pub id: i64,
+    pub recipient: String,
+    pub subject: String,
+    pub body: String,
+    pub created_at: i64,
+}
+
+const MEMBER_COLUMNS: &str =
+    "id, organization_id, username, email, password_hash, failed_logins, locked";
+
+impl Db {
+    /// The pool, for tests that need to set up a case no API call can (an expired code, say).
+    pub fn pool(&self) -> &SqlitePool {
+        &self.pool
+    }
+
+    pub async fn organization_record(
+        &self,
+        id: &str,
+    ) -> Result<Option<OrganizationRecord>, sqlx::Error> {
+        let Some(public) = self
+            .find_organization(&OrganizationKey::Id(id.to_owned()))
+            .await?
+        else {
+            return Ok(None);
+        };
+        let (max_failed_logins, session_seconds): (i64, i64) = sqlx::query_as(
+            "SELECT max_failed_logins, session_seconds FROM organizations WHERE id = ?",
+        )
+        .bind(id)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(Some(OrganizationRecord {
+            public,
+            max_failed_logins,
+            session_seconds,
+        }))
+    }
+
+    pub async fn member_by_username(
+        &self,
+        organization_id: &str,
+        username: &str,
+    ) -> Result<Option<MemberRecord>, sqlx::Error> {
+        sqlx::query_as(&format!(
+            "SELECT {MEMBER_COLUMNS} FROM members WHERE organization_id = ? AND username = ?"
+        ))
+        .bind(organization_id)
+        .bind(username)
+        .fetch_optional(&self.pool)
+        .await
+    }
+
+    pub async fn member(&self, id: &str) -> Result<Option<MemberRecord>, sqlx::Error> {
+        sqlx::query_as(&format!(
+            "SELECT {MEMBER_COLUMNS} FROM members WHERE id = ?"
+        ))
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await
+    }
+
+    /// Counts one failed login; locks the member when the count reaches `limit`.
+    pub async fn record_failed_login(
+        &self,
+        member_id: &str,
+        limit: i64,
+    ) -> Result<(), sqlx::Error> {
+        sqlx::query(
+            "UPDATE members SET failed_logins = failed_logins + 1,
+                    locked = CASE WHEN failed_logins + 1 >= ? THEN 1 ELSE locked END
+             WHERE id = ?",
+        )
+        .bind(limit)
+        .bind(member_id)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    pub async fn reset_failed_logins(&self, member_id: &str) -> Result<(), sqlx::Error> {
+        sqlx::query("UPDATE members SET failed_logins = 0 WHERE id = ?")
+            .bind(member_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Locks or unlocks a member by username; unlocking also clears the failure count.
+    /// Returns whether such a member exists.
+    pub async fn set_member_locked(
+        &self,
+        organization_id: &str,
+        username: &str,
+        locked: bool,
+    ) -> Result<bool, sqlx::Error> {
+        let done = sqlx::query(
+            "UPDATE members SET locked = ?, failed_logins = CASE WHEN ? THEN failed_logins ELSE 0 END
+             WHERE organization_id = ? AND username = ?",
+        )
+        .bind(locked)
+        .bind(locked)
+        .bind(organization_id)
+        .bind(username)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    pub async fn list_members(
+        &self,
+        organization_id: &str,
+    ) -> Result<Vec<MemberRecord>, sqlx::Error> {
+        sqlx::query_as(&format!(
+            "SELECT {MEMBER_COLUMNS} FROM members WHERE organization_id = ? ORDER BY username"
+        ))
+        .bind(organization_id)
+        .fetch_all(&self.pool)
+        .await
+    }
+
+    pub async fn insert_flow(&self, flow: &FlowRecord) -> Result<(), sqlx::Error> {
+        sqlx::query(
+            "INSERT INTO flows (id, organization_id, state, username, member_id, created_at, expires_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(&flow.id)
+        .bind(&flow.organization_id)
+        .bind(&flow.state)
+        .bind(&flow.username)
+        .bind(&flow.member_id)
+        .bind(flow.created_at)
+        .bind(flow.expires_at)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    pub async fn flow(&self, id: &str) -> Result<Option<FlowRecord>, sqlx::Error> {
+        sqlx::query_as("SELECT * FROM flows WHERE id = ?")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await
+    }
+
+    /// Writes every mutable column of the flow back.
+    pub async fn update_flow(&self, flow: &FlowRecord) -> Result<(), sqlx::Error> {
+        sqlx::query(
+            "UPDATE flows SET state = ?, username = ?, member_id = ?, code_hash = ?,
+                    code_expires_at = ?, code_attempts_left = ?, codes_sent = ?,
+                    resend_available_at = ?
+             WHERE id = ?",
+        )
+        .bind(&flow.state)
+        .bind(&flow.username)
+        .bind(&flow.member_id)
+        .bind(&flow.code_hash)
+        .bind(flow.code_expires_at)
+        .bind(flow.code_attempts_left)
+        .bind(flow.codes_sent)
+        .bind(flow.resend_available_at)
+        .bind(&flow.id)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Only the newest code is valid: forgets the codes of the member's other flows.
+    pub async fn forget_other_codes(
+        &self,
+        member_id: &str,
+        keep_flow: &str,
+    ) -> Result<(), sqlx::Error> {
+        sqlx::query(
+            "UPDATE flows SET code_hash = NULL, code_expires_at = NULL, code_attempts_left = NULL
+             WHERE member_id = ? AND id != ?",
+        )
+        .bind(member_id)
+        .bind(keep_flow)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    pub async fn insert_session(
+        &self,
+        token_hash: &str,
+        member_id: &str,
+        now: i64,
+        expires_at: i64,
+    ) -> Result<(), sqlx::Error> {
+        sqlx::query("INSERT INTO sessions (token_hash, member_id, created_at, expires_at) VALUES (?, ?, ?, ?)")
+            .bind(token_hash)
+            .bind(member_id)
+            .bind(now)
+            .bind(expires_at)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// The member and expiry of a live session.
+    pub async fn session(
+        &self,
+        token_hash: &str,
+        now: i64,
+    ) -> Result<Option<(String, i64)>, sqlx::Error> {
+        sqlx::query_as(
+            "SELECT member_id, expires_at FROM sessions WHERE token_hash = ? AND expires_at > ?",
+        )
+        .bind(token_hash)
+        .bind(now)
+        .fetch_optional(&self.pool)
+        .await
+    }
+
+    pub async fn delete_session(&self, token_hash: &str) -> Result<(), sqlx::Error> {
+        sqlx::query("DELETE FROM sessions WHERE token_hash = ?")
+            .bind(token_hash)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    pub async fn store_email(
+        &self,
+        to: &str,
+        subject: &str,
+        body: &str,
+    ) -> Result<(), sqlx::Error> {
+        sqlx::query("INSERT INTO outbox (recipient, subject, body, created_at) VALUES (?, ?, ?, strftime('%s','now'))")
+            .bind(to)
+            .bind(subject)
+            .bind(body)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// The outbox, newest first, optionally for one recipient.
+    pub async fn emails(&self, to: Option<&str>) -> Result<Vec<StoredEmail>, sqlx::Error> {
+        sqlx::query_as(
+            "SELECT * FROM outbox WHERE ?1 IS NULL OR recipient = ?1 ORDER BY id DESC LIMIT 100",
+        )
+        .bind(to)
+        .fetch_all(&self.pool)
+        .await
     }
 }

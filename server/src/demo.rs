@@ -1,11 +1,10 @@
 //! The demo Organization and members that the run command and the end-to-end tests log in with.
 //! Fixed values, so that links and instructions stay the same from one start to the next.
 
-use argon2::password_hash::{rand_core::OsRng, PasswordHasher, SaltString};
-use argon2::Argon2;
 use member_login_api::LoginMethod;
 
 use crate::db::{Db, NewMember, NewOrganization};
+use crate::secrets::hash_password;
 
 pub const ORGANIZATION_ID: &str = "0f6d2c48-5a1e-4c3b-9e7d-2b8a4f1c6e30";
 pub const ORGANIZATION_ALIAS: &str = "demo";
@@ -38,6 +37,8 @@ pub async fn seed(db: &Db) -> Result<(), Box<dyn std::error::Error + Send + Sync
         alias: ORGANIZATION_ALIAS.into(),
         name: ORGANIZATION_NAME.into(),
         login_methods: vec![LoginMethod::EmailCode, LoginMethod::Password],
+        max_failed_logins: 5,
+        session_seconds: 12 * 3600,
     })
     .await?;
     for member in &MEMBERS {
@@ -50,14 +51,6 @@ pub async fn seed(db: &Db) -> Result<(), Box<dyn std::error::Error + Send + Sync
         .await?;
     }
     Ok(())
-}
-
-/// Argon2id, version 19, m = 19 MiB, t = 2, p = 1 (the OWASP recommendation; the crate default).
-pub fn hash_password(password: &str) -> Result<String, argon2::password_hash::Error> {
-    let salt = SaltString::generate(&mut OsRng);
-    Ok(Argon2::default()
-        .hash_password(password.as_bytes(), &salt)?
-        .to_string())
 }
 
 /// What the run command prints so a person can log in straight away.

@@ -1,32 +1,81 @@
 //! The HTTP surface: API routes under `/api/v1`, then the app's files for everything else.
 
-use axum::extract::{Path, State};
-use axum::routing::get;
-use axum::{Json, Router};
-use member_login_api::{Organization, OrganizationKey, ProblemCode, API_PREFIX};
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{DefaultBodyLimit, Query, State};
+use axum::http::{header, HeaderName, HeaderValue, Method};
+use axum::routing::{get, post};
+use axum::{middleware, Json, Router};
+use member_login_api::{Organization, OrganizationKey, ProblemCode, API_PREFIX, CSRF_HEADER};
+use tower_http::cors::{AllowOrigin, CorsLayer};
 
-use crate::db::Db;
-use crate::problem::ApiError;
-use crate::{static_files, Config};
+use crate::db::StoredEmail;
+use crate::problem::{ApiError, ApiPath};
+use crate::state::AppState;
+use crate::{flows, guard, session, static_files, Config};
 
-pub fn router(db: Db, config: &Config) -> Router {
-    let api = Router::new()
+/// Request bodies are small JSON documents; anything larger is refused with 413.
+pub const BODY_LIMIT: usize = 16 * 1024;
+
+/// The OpenAPI 3.1 document of this API (docs/openapi.json).
+pub const OPENAPI: &str = include_str!("../../docs/openapi.json");
+
+pub fn router(state: AppState, config: &Config) -> Router {
+    let mut api = Router::new()
         .route("/organizations/{key}", get(find_organization))
+        .route("/flows", post(flows::create))
+        .route("/flows/{id}", get(flows::get))
+        .route("/flows/{id}/username", post(flows::username))
+        .route("/flows/{id}/code", post(flows::send_code))
+        .route("/flows/{id}/code/verify", post(flows::verify_code))
+        .route("/flows/{id}/password", post(flows::password))
+        .route("/session", get(session::current).delete(session::logout))
+        .route("/dev/mailbox", get(dev_mailbox))
+        .route(
+            "/openapi.json",
+            get(|| async { ([(header::CONTENT_TYPE, "application/json")], OPENAPI) }),
+        )
         .route("/health", get(|| async { "ok" }))
         .fallback(|| async { ApiError::new(ProblemCode::NotFound, "No such API endpoint") })
-        .with_state(db);
-    let app = Router::new().nest(API_PREFIX, api);
+        .method_not_allowed_fallback(|| async {
+            ApiError::new(
+                ProblemCode::MethodNotAllowed,
+                "This endpoint does not take this method",
+            )
+        })
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            guard::state_changing,
+        ))
+        .layer(DefaultBodyLimit::max(BODY_LIMIT));
+    if !config.cors_origins.is_empty() {
+        api = api.layer(cors(&config.cors_origins));
+    }
+    let app = Router::new()
+        .nest(API_PREFIX, api.with_state(state))
+        // A request with no `/api/v1` route and no app to serve is still a problem document.
+        .fallback(|| async { ApiError::new(ProblemCode::NotFound, "Not found") });
     match &config.dist {
         Some(dist) => static_files::serve_app(app, dist),
         None => app,
     }
 }
 
+/// Lets an app hosted on another origin call the API with credentials.
+fn cors(origins: &[String]) -> CorsLayer {
+    let origins: Vec<HeaderValue> = origins.iter().filter_map(|o| o.parse().ok()).collect();
+    CorsLayer::new()
+        .allow_origin(AllowOrigin::list(origins))
+        .allow_credentials(true)
+        .allow_methods([Method::GET, Method::POST, Method::DELETE])
+        .allow_headers([header::CONTENT_TYPE, HeaderName::from_static(CSRF_HEADER)])
+        .expose_headers([header::RETRY_AFTER])
+}
+
 /// `GET /api/v1/organizations/{id-or-alias}`. Whether an Organization exists is no secret: a
 /// member needs to know they typed it wrong.
 async fn find_organization(
-    State(db): State<Db>,
-    Path(key): Path<String>,
+    State(state): State<AppState>,
+    ApiPath(key): ApiPath<String>,
 ) -> Result<Json<Organization>, ApiError> {
     let key = OrganizationKey::parse(&key).map_err(|_| {
         ApiError::new(
@@ -34,8 +83,28 @@ async fn find_organization(
             "An Organization ID is a UUID; an alias is 2 to 32 lower-case letters",
         )
     })?;
-    db.find_organization(&key)
+    state
+        .db
+        .find_organization(&key)
         .await?
         .map(Json)
         .ok_or_else(|| ApiError::new(ProblemCode::OrganizationNotFound, "Organization not found"))
+}
+
+#[derive(serde::Deserialize)]
+struct MailboxQuery {
+    to: Option<String>,
+}
+
+/// `GET /api/v1/dev/mailbox?to=…`: the outbox, in dev mode only. Tests read codes here.
+async fn dev_mailbox(
+    State(state): State<AppState>,
+    query: Result<Query<MailboxQuery>, QueryRejection>,
+) -> Result<Json<Vec<StoredEmail>>, ApiError> {
+    if !state.dev_mode {
+        return Err(ApiError::new(ProblemCode::NotFound, "No such API endpoint"));
+    }
+    let Query(query) =
+        query.map_err(|_| ApiError::new(ProblemCode::BadRequest, "Use ?to=<email address>"))?;
+    Ok(Json(state.db.emails(query.to.as_deref()).await?))
 }

@@ -3,22 +3,81 @@
 
 pub mod db;
 pub mod demo;
+pub mod flows;
+pub mod guard;
 pub mod http;
+pub mod limits;
+pub mod mail;
 pub mod problem;
+pub mod secrets;
+pub mod session;
+pub mod state;
 pub mod static_files;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
+use axum::Router;
+
+use crate::limits::{Limits, RateLimiter};
+use crate::mail::{Mailer, SmtpConfig};
+use crate::secrets::PasswordChecker;
+use crate::state::{AppState, Shared};
+
 /// What a running server needs to know.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct Config {
     /// Where the app's built files are; `None` serves the API only.
     pub dist: Option<PathBuf>,
+    /// The origin members reach this server at (`https://login.example.com`); by default
+    /// `http://` and the address it listens on.
+    pub public_origin: Option<String>,
+    /// Where the app is, for links in emails; by default the public origin.
+    pub app_url: Option<String>,
+    /// Origins of an app hosted elsewhere that may call the API (CORS, with credentials).
+    pub cors_origins: Vec<String>,
+    /// Answer the dev mailbox endpoint (never in production).
+    pub dev_mode: bool,
+    /// Send email through this SMTP server; otherwise into the outbox and the terminal.
+    pub smtp: Option<SmtpConfig>,
+    pub limits: Limits,
 }
 
-/// Binds `addr`, then serves until the process is stopped. Returns the bound address through
-/// `on_bound` first, so callers that ask for port 0 learn the real one.
+/// The whole HTTP application for a server reachable at `local`.
+pub fn app(db: db::Db, config: &Config, local: SocketAddr) -> Result<Router, String> {
+    let own = config
+        .public_origin
+        .clone()
+        .unwrap_or_else(|| format!("http://{local}"))
+        .trim_end_matches('/')
+        .to_owned();
+    let mut allowed_origins = vec![own.clone()];
+    if local.ip().is_loopback() && config.public_origin.is_none() {
+        // Both spellings of this machine reach the same server.
+        allowed_origins.push(format!("http://localhost:{}", local.port()));
+        allowed_origins.push(format!("http://127.0.0.1:{}", local.port()));
+    }
+    allowed_origins.extend(config.cors_origins.iter().cloned());
+    let state = AppState::new(Shared {
+        db,
+        mailer: Mailer::new(config.smtp.as_ref())?,
+        limits: config.limits,
+        limiter: RateLimiter::new(config.limits.window),
+        passwords: PasswordChecker::default(),
+        allowed_origins,
+        app_url: config
+            .app_url
+            .clone()
+            .unwrap_or(own)
+            .trim_end_matches('/')
+            .to_owned(),
+        dev_mode: config.dev_mode,
+    });
+    Ok(http::router(state, config))
+}
+
+/// Binds `addr`, then serves until the process is stopped. Calls `on_bound` with the bound
+/// address first, so callers that ask for port 0 learn the real one.
 pub async fn serve(
     db: db::Db,
     config: Config,
@@ -26,10 +85,12 @@ pub async fn serve(
     on_bound: impl FnOnce(SocketAddr),
 ) -> std::io::Result<()> {
     let listener = tokio::net::TcpListener::bind(addr).await?;
-    on_bound(listener.local_addr()?);
+    let local = listener.local_addr()?;
+    let app = app(db, &config, local).map_err(std::io::Error::other)?;
+    on_bound(local);
     axum::serve(
         listener,
-        http::router(db, &config).into_make_service_with_connect_info::<SocketAddr>(),
+        app.into_make_service_with_connect_info::<SocketAddr>(),
     )
     .await
 }

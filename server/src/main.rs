@@ -5,8 +5,12 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 use member_login_api::{LoginMethod, OrganizationKey};
-use member_login_server::db::{Db, NewOrganization};
+use member_login_server::db::{Db, NewMember, NewOrganization};
+use member_login_server::mail::SmtpConfig;
+use member_login_server::secrets::hash_password;
 use member_login_server::{demo, Config};
+
+type Error = Box<dyn std::error::Error + Send + Sync>;
 
 #[derive(Parser)]
 #[command(version, about = "Reference login API server for Member Login")]
@@ -26,22 +30,55 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Serve the login API (and the built app, with --dist).
-    Serve {
-        /// Address to listen on; port 0 picks a free one.
-        #[arg(long, env = "MEMBER_LOGIN_LISTEN", default_value = "127.0.0.1:8080")]
-        listen: SocketAddr,
-        /// The app's built files (trunk's dist/), served on the same origin as the API.
-        #[arg(long, env = "MEMBER_LOGIN_DIST")]
-        dist: Option<PathBuf>,
-        /// Create the demo Organization and members, and print how to log in.
-        #[arg(long)]
-        demo: bool,
-    },
+    Serve(ServeArgs),
     /// Create the demo Organization and members (kept if they exist).
     SeedDemo,
     /// Manage Organizations.
     #[command(subcommand)]
     Org(OrgCommand),
+    /// Manage the members of an Organization.
+    #[command(subcommand)]
+    Member(MemberCommand),
+}
+
+#[derive(clap::Args)]
+struct ServeArgs {
+    /// Address to listen on; port 0 picks a free one.
+    #[arg(long, env = "MEMBER_LOGIN_LISTEN", default_value = "127.0.0.1:8080")]
+    listen: SocketAddr,
+    /// The app's built files (trunk's dist/), served on the same origin as the API.
+    #[arg(long, env = "MEMBER_LOGIN_DIST")]
+    dist: Option<PathBuf>,
+    /// The origin members reach this server at, e.g. https://login.example.com.
+    #[arg(long, env = "MEMBER_LOGIN_PUBLIC_ORIGIN")]
+    public_origin: Option<String>,
+    /// Where the app is, for links in emails (default: the public origin).
+    #[arg(long, env = "MEMBER_LOGIN_APP_URL")]
+    app_url: Option<String>,
+    /// An origin of an app hosted elsewhere that may call the API; repeat for more.
+    #[arg(
+        long = "cors-origin",
+        env = "MEMBER_LOGIN_CORS_ORIGINS",
+        value_delimiter = ','
+    )]
+    cors_origins: Vec<String>,
+    /// SMTP server URL (smtps://user:pass@host or smtp://host:port); without it, email goes to
+    /// the outbox table and the terminal.
+    #[arg(long, env = "MEMBER_LOGIN_SMTP_URL")]
+    smtp_url: Option<String>,
+    /// The From address of emails sent through SMTP.
+    #[arg(
+        long,
+        env = "MEMBER_LOGIN_SMTP_FROM",
+        default_value = "Member Login <login@localhost>"
+    )]
+    smtp_from: String,
+    /// Development mode: the outbox is readable at /api/v1/dev/mailbox. Never in production.
+    #[arg(long)]
+    dev: bool,
+    /// Create the demo Organization and members, and print how to log in.
+    #[arg(long)]
+    demo: bool,
 }
 
 #[derive(Subcommand)]
@@ -59,9 +96,49 @@ enum OrgCommand {
         /// Login methods members may use.
         #[arg(long, value_delimiter = ',', default_value = "email_code,password", value_parser = parse_method)]
         methods: Vec<LoginMethod>,
+        /// Consecutive failed logins that lock a member.
+        #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(i64).range(1..=100))]
+        max_failed_logins: i64,
+        /// How long a session lasts, in hours.
+        #[arg(long, default_value_t = 12, value_parser = clap::value_parser!(i64).range(1..=720))]
+        session_hours: i64,
     },
     /// List Organizations.
     List,
+}
+
+#[derive(Subcommand)]
+enum MemberCommand {
+    /// Add a member. The password, if any, is read from the MEMBER_LOGIN_PASSWORD variable so
+    /// it never shows in the process list.
+    Create {
+        /// The Organization's ID or alias.
+        #[arg(long)]
+        org: String,
+        #[arg(long)]
+        username: String,
+        #[arg(long)]
+        email: String,
+    },
+    /// List an Organization's members.
+    List {
+        #[arg(long)]
+        org: String,
+    },
+    /// Lock a member: no login succeeds until unlocked.
+    Lock {
+        #[arg(long)]
+        org: String,
+        #[arg(long)]
+        username: String,
+    },
+    /// Unlock a member and clear their failed-login count.
+    Unlock {
+        #[arg(long)]
+        org: String,
+        #[arg(long)]
+        username: String,
+    },
 }
 
 fn parse_method(text: &str) -> Result<LoginMethod, String> {
@@ -75,7 +152,17 @@ fn parse_method(text: &str) -> Result<LoginMethod, String> {
 }
 
 #[tokio::main]
-async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+async fn main() -> std::process::ExitCode {
+    match run().await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run() -> Result<(), Error> {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
@@ -85,43 +172,63 @@ async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     let cli = Cli::parse();
     let db = Db::open(&cli.data).await?;
     match cli.command {
-        Command::Serve {
-            listen,
-            dist,
-            demo: with_demo,
-        } => {
-            if with_demo {
-                demo::seed(&db).await?;
-            }
-            if let Some(dist) = &dist {
-                if !dist.join("index.html").is_file() {
-                    return Err(format!(
-                        "{} has no index.html: build the app first",
-                        dist.display()
-                    )
-                    .into());
-                }
-            }
-            member_login_server::serve(db, Config { dist }, listen, |addr| {
-                let url = format!("http://{addr}/");
-                // One line tests and scripts read to find the port.
-                println!("Member Login is listening on {url}");
-                if with_demo {
-                    println!("{}", demo::credentials_text(&url));
-                }
-            })
-            .await?;
-        }
+        Command::Serve(args) => serve(db, args).await,
         Command::SeedDemo => {
             demo::seed(&db).await?;
             println!("{}", demo::credentials_text("http://127.0.0.1:8080/"));
+            Ok(())
         }
-        Command::Org(OrgCommand::Create {
+        Command::Org(command) => org(db, command).await,
+        Command::Member(command) => member(db, command).await,
+    }
+}
+
+async fn serve(db: Db, args: ServeArgs) -> Result<(), Error> {
+    if args.demo {
+        demo::seed(&db).await?;
+    }
+    if let Some(dist) = &args.dist {
+        if !dist.join("index.html").is_file() {
+            return Err(
+                format!("{} has no index.html: build the app first", dist.display()).into(),
+            );
+        }
+    }
+    let config = Config {
+        dist: args.dist,
+        public_origin: args.public_origin,
+        app_url: args.app_url,
+        cors_origins: args.cors_origins,
+        dev_mode: args.dev,
+        smtp: args.smtp_url.map(|url| SmtpConfig {
+            url,
+            from: args.smtp_from,
+        }),
+        limits: Default::default(),
+    };
+    let with_demo = args.demo;
+    member_login_server::serve(db, config, args.listen, |addr| {
+        let url = format!("http://{addr}/");
+        // One line tests and scripts read to find the port.
+        println!("Member Login is listening on {url}");
+        if with_demo {
+            println!("{}", demo::credentials_text(&url));
+        }
+    })
+    .await?;
+    Ok(())
+}
+
+async fn org(db: Db, command: OrgCommand) -> Result<(), Error> {
+    match command {
+        OrgCommand::Create {
             alias,
             name,
             id,
             methods,
-        }) => {
+            max_failed_logins,
+            session_hours,
+        } => {
             let id = match id {
                 Some(id) => match OrganizationKey::parse(&id) {
                     Ok(OrganizationKey::Id(id)) => id,
@@ -140,22 +247,123 @@ async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
             if name.trim().is_empty() {
                 return Err("--name must not be empty".into());
             }
+            if db
+                .find_organization(&OrganizationKey::Alias(alias.clone()))
+                .await?
+                .is_some()
+            {
+                return Err(format!("the alias {alias} is taken").into());
+            }
+            if methods.is_empty() {
+                return Err("--methods needs at least one login method".into());
+            }
             let org = NewOrganization {
                 id,
                 alias,
                 name,
                 login_methods: methods,
+                max_failed_logins,
+                session_seconds: session_hours * 3600,
             };
             if !db.ensure_organization(&org).await? {
                 return Err(format!("an Organization with ID {} exists already", org.id).into());
             }
             println!("created Organization {} ({})", org.id, org.alias);
         }
-        Command::Org(OrgCommand::List) => {
+        OrgCommand::List => {
             for org in db.list_organizations().await? {
-                println!("{}\t{}\t{}", org.id, org.alias, org.name);
+                let settings = db.organization_record(&org.id).await?;
+                let (locks_after, session_hours) = settings
+                    .map(|s| (s.max_failed_logins, s.session_seconds / 3600))
+                    .unwrap_or_default();
+                let methods: Vec<String> = org
+                    .login_methods
+                    .iter()
+                    .map(|m| {
+                        serde_json::to_value(m)
+                            .unwrap()
+                            .as_str()
+                            .unwrap_or_default()
+                            .to_owned()
+                    })
+                    .collect();
+                println!(
+                    "{}\t{}\t{}\tmethods={}\tlock after {locks_after} failures\tsessions {session_hours} h",
+                    org.id,
+                    org.alias,
+                    org.name,
+                    methods.join(",")
+                );
             }
         }
     }
+    Ok(())
+}
+
+async fn organization_id(db: &Db, key: &str) -> Result<String, Error> {
+    let key = OrganizationKey::parse(key)
+        .map_err(|_| format!("--org {key:?} is neither an Organization ID nor an alias"))?;
+    Ok(db
+        .find_organization(&key)
+        .await?
+        .ok_or_else(|| format!("no Organization {}", key.as_str()))?
+        .id)
+}
+
+async fn member(db: Db, command: MemberCommand) -> Result<(), Error> {
+    match command {
+        MemberCommand::Create {
+            org,
+            username,
+            email,
+        } => {
+            let organization_id = organization_id(&db, &org).await?;
+            let username = member_login_api::flow::normalize_username(&username)
+                .ok_or("--username must be 1 to 64 characters")?;
+            if !email.contains('@') {
+                return Err(format!("--email {email:?} is not an email address").into());
+            }
+            let password_hash = match std::env::var("MEMBER_LOGIN_PASSWORD") {
+                Ok(p) if !p.is_empty() => Some(hash_password(&p)?),
+                _ => None,
+            };
+            let created = db
+                .ensure_member(&NewMember {
+                    organization_id,
+                    username: username.clone(),
+                    email,
+                    password_hash,
+                })
+                .await?;
+            if !created {
+                return Err(format!("a member {username} exists already").into());
+            }
+            println!("created member {username}");
+        }
+        MemberCommand::List { org } => {
+            let organization_id = organization_id(&db, &org).await?;
+            for m in db.list_members(&organization_id).await? {
+                let status = if m.locked { "locked" } else { "active" };
+                println!("{}\t{}\t{status}", m.username, m.email);
+            }
+        }
+        MemberCommand::Lock { org, username } => set_locked(&db, &org, &username, true).await?,
+        MemberCommand::Unlock { org, username } => set_locked(&db, &org, &username, false).await?,
+    }
+    Ok(())
+}
+
+async fn set_locked(db: &Db, org: &str, username: &str, locked: bool) -> Result<(), Error> {
+    let organization_id = organization_id(db, org).await?;
+    if !db
+        .set_member_locked(&organization_id, username, locked)
+        .await?
+    {
+        return Err(format!("no member {username} in {org}").into());
+    }
+    println!(
+        "{} member {username}",
+        if locked { "locked" } else { "unlocked" }
+    );
     Ok(())
 }

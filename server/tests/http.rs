@@ -1,35 +1,17 @@
 //! The reference server over real HTTP on loopback, each test with its own temporary SQLite file.
 
-use std::net::SocketAddr;
+mod common;
 
 use member_login_api::{LoginMethod, Organization, Problem, ProblemCode, PROBLEM_CONTENT_TYPE};
 use member_login_server::db::Db;
 use member_login_server::{demo, Config};
 
-struct TestServer {
-    base: String,
-    _data: tempfile::TempDir,
-}
-
-async fn start(dist: Option<std::path::PathBuf>) -> TestServer {
-    let data = tempfile::tempdir().unwrap();
-    let db = Db::open(&data.path().join("sub/dir/test.sqlite3"))
-        .await
-        .unwrap();
-    demo::seed(&db).await.unwrap();
-    let (tx, rx) = tokio::sync::oneshot::channel();
-    let addr: SocketAddr = "127.0.0.1:0".parse().unwrap();
-    tokio::spawn(member_login_server::serve(
-        db,
-        Config { dist },
-        addr,
-        move |a| tx.send(a).unwrap(),
-    ));
-    let addr = rx.await.unwrap();
-    TestServer {
-        base: format!("http://{addr}"),
-        _data: data,
-    }
+async fn start(dist: Option<std::path::PathBuf>) -> common::TestServer {
+    common::start_with(Config {
+        dist,
+        ..Config::default()
+    })
+    .await
 }
 
 fn content_type(resp: &reqwest::Response) -> String {

@@ -1,0 +1,126 @@
+//! Random secrets, their hashes, and password hashing. Everything secret is stored hashed.
+
+use argon2::password_hash::{
+    rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
+};
+use argon2::Argon2;
+use base64::Engine;
+use rand::Rng;
+use sha2::{Digest, Sha256};
+
+/// A session token: 32 random bytes, URL-safe base64.
+pub fn new_token() -> String {
+    let bytes: [u8; 32] = rand::rng().random();
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// A uniformly random code of `length` decimal digits.
+pub fn new_code(length: usize) -> String {
+    let mut rng = rand::rng();
+    (0..length)
+        .map(|_| char::from(b'0' + rng.random_range(0..10u8)))
+        .collect()
+}
+
+/// SHA-256 of the parts joined by `:`, hex. For secrets that are random and short-lived
+/// (codes, session tokens); passwords use [`hash_password`].
+pub fn digest(parts: &[&str]) -> String {
+    let mut hasher = Sha256::new();
+    for (i, part) in parts.iter().enumerate() {
+        if i > 0 {
+            hasher.update(b":");
+        }
+        hasher.update(part.as_bytes());
+    }
+    hasher
+        .finalize()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// Compares without stopping at the first difference.
+pub fn same(a: &str, b: &str) -> bool {
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
+}
+
+/// Argon2id, version 19, m = 19 MiB, t = 2, p = 1 (the OWASP recommendation; the crate default).
+pub fn hash_password(password: &str) -> Result<String, argon2::password_hash::Error> {
+    let salt = SaltString::generate(&mut OsRng);
+    Ok(Argon2::default()
+        .hash_password(password.as_bytes(), &salt)?
+        .to_string())
+}
+
+/// Checks passwords so that an unknown member, or one without a password, costs exactly as
+/// much as a known one: the check then runs against a dummy hash and fails.
+pub struct PasswordChecker {
+    dummy_hash: String,
+}
+
+impl Default for PasswordChecker {
+    fn default() -> Self {
+        Self {
+            dummy_hash: hash_password(&new_token()).expect("hashing a fresh random password"),
+        }
+    }
+}
+
+impl PasswordChecker {
+    /// Whether `password` matches `stored`; `None` always fails, after the same work.
+    pub fn check(&self, stored: Option<&str>, password: &str) -> bool {
+        let (hash, real) = match stored {
+            Some(h) => (h, true),
+            None => (self.dummy_hash.as_str(), false),
+        };
+        let verified = PasswordHash::new(hash)
+            .map(|parsed| {
+                Argon2::default()
+                    .verify_password(password.as_bytes(), &parsed)
+                    .is_ok()
+            })
+            .unwrap_or(false);
+        real && verified
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_digits_of_the_asked_length_and_vary() {
+        let codes: std::collections::HashSet<String> = (0..50).map(|_| new_code(6)).collect();
+        assert!(codes
+            .iter()
+            .all(|c| c.len() == 6 && c.bytes().all(|b| b.is_ascii_digit())));
+        assert!(codes.len() > 45, "random codes rarely repeat");
+    }
+
+    #[test]
+    fn passwords_verify_only_against_their_own_hash() {
+        let checker = PasswordChecker::default();
+        let hash = hash_password("violet-harbor-lantern").unwrap();
+        assert!(hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"));
+        assert!(checker.check(Some(&hash), "violet-harbor-lantern"));
+        assert!(!checker.check(Some(&hash), "violet-harbor-lanterN"));
+        assert!(!checker.check(None, "violet-harbor-lantern"));
+        assert!(!checker.check(Some("not a hash"), "x"));
+    }
+
+    #[test]
+    fn digest_and_same() {
+        assert_eq!(
+            digest(&["abc"]),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+        assert_ne!(digest(&["a", "bc"]), digest(&["ab", "c"]));
+        assert!(same("abc", "abc"));
+        assert!(!same("abc", "abd"));
+        assert!(!same("abc", "abcd"));
+    }
+}

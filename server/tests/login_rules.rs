@@ -1,0 +1,867 @@
+//! Every rule of the login API, each proven against the real server over HTTP on loopback with
+//! its own temporary database.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::{expect_problem, new_client, relaxed, start, start_with, TestServer};
+use member_login_api::flow::{Flow, FlowMessage, FlowState};
+use member_login_api::session::Session;
+use member_login_api::{ProblemCode, CSRF_HEADER, SESSION_COOKIE};
+use member_login_server::limits::Limits;
+use member_login_server::Config;
+use reqwest::{Method, StatusCode};
+use serde_json::{json, Value};
+
+const ALEX: &str = "alex@demo.example";
+const ALEX_PASSWORD: &str = "violet-harbor-lantern";
+
+fn set_cookie(resp: &reqwest::Response) -> String {
+    resp.headers()["set-cookie"].to_str().unwrap().to_owned()
+}
+
+/// The session token in a `Set-Cookie` value.
+fn token_of(set_cookie: &str) -> String {
+    set_cookie
+        .split(';')
+        .next()
+        .unwrap()
+        .split_once('=')
+        .unwrap()
+        .1
+        .to_owned()
+}
+
+async fn session_with(server: &TestServer, token: &str) -> reqwest::Response {
+    reqwest::Client::new()
+        .get(server.url("/api/v1/session"))
+        .header("cookie", format!("{SESSION_COOKIE}={token}"))
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn code_login_from_flow_to_session() {
+    let server = start().await;
+    let created = server
+        .post("/api/v1/flows", json!({"organization": "DEMO"}))
+        .await;
+    expect_problem(created, 400, ProblemCode::InvalidOrganization).await;
+    let resp = server
+        .post("/api/v1/flows", json!({"organization": "demo"}))
+        .await;
+    assert_eq!(resp.status(), StatusCode::CREATED);
+    let flow: Flow = resp.json().await.unwrap();
+    assert_eq!(flow.state, FlowState::Username);
+    assert_eq!(flow.organization.alias, "demo");
+    assert!(flow.expires_at - flow.now >= 29 * 60);
+
+    let flow: Flow = server
+        .post(
+            &format!("/api/v1/flows/{}/username", flow.id),
+            json!({"username": "  alex "}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(flow.state, FlowState::ChooseMethod);
+    assert_eq!(flow.username.as_deref(), Some("alex"));
+
+    let resp = server.send_code(&flow).await;
+    assert_eq!(resp.status(), 200);
+    let sent: Flow = resp.json().await.unwrap();
+    assert_eq!(sent.state, FlowState::EmailCode);
+    assert_eq!(sent.messages, [FlowMessage::CodeSent]);
+    let code = sent.code.clone().unwrap();
+    assert_eq!(code.length, 6);
+    assert_eq!(code.attempts_left, 5);
+    assert!((595..=600).contains(&(code.expires_at - sent.now)));
+    assert!((29..=30).contains(&(code.resend_available_at - sent.now)));
+
+    let code_text = server.code_number(ALEX, 1).await;
+    let mail = &server.mailbox(ALEX).await;
+    let body = mail[0]["body"].as_str().unwrap();
+    assert!(
+        body.contains(&format!(
+            "{}/login/code?organization=demo&flow={}&code={code_text}",
+            server.base, flow.id
+        )),
+        "the email links to the code step with the code filled in: {body}"
+    );
+
+    // Spaces and dashes, as pasted from the email, are fine.
+    let pasted = format!("{}-{} ", &code_text[..3], &code_text[3..]);
+    let resp = server.verify(&flow, &pasted).await;
+    assert_eq!(resp.status(), 200);
+    let cookie = set_cookie(&resp);
+    for attribute in ["HttpOnly", "Secure", "SameSite=Strict", "Path=/"] {
+        assert!(cookie.contains(attribute), "{cookie}");
+    }
+    assert!(cookie.starts_with(&format!("{SESSION_COOKIE}=")));
+    let done: Flow = resp.json().await.unwrap();
+    assert_eq!(done.state, FlowState::Complete);
+
+    let session: Session = session_with(&server, &token_of(&cookie))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(session.member.username, "alex");
+    assert_eq!(session.member.email, ALEX);
+    assert_eq!(session.organization.alias, "demo");
+    assert!(session.expires_at > session.now);
+}
+
+#[tokio::test]
+async fn a_code_is_single_use() {
+    let server = start().await;
+    let flow = server.flow_for("alex").await;
+    server.send_code(&flow).await;
+    let code = server.code_number(ALEX, 1).await;
+    assert_eq!(server.verify(&flow, &code).await.status(), 200);
+    let again = server.verify(&flow, &code).await;
+    expect_problem(again, 409, ProblemCode::StepNotAllowed).await;
+}
+
+#[tokio::test]
+async fn a_code_expires_after_ten_minutes() {
+    let server = start().await;
+    let flow = server.flow_for("alex").await;
+    server.send_code(&flow).await;
+    let code = server.code_number(ALEX, 1).await;
+    server
+        .sql(&format!(
+            "UPDATE flows SET code_expires_at = strftime('%s','now') - 1 WHERE id = '{}'",
+            flow.id
+        ))
+        .await;
+    expect_problem(
+        server.verify(&flow, &code).await,
+        400,
+        ProblemCode::CodeExpired,
+    )
+    .await;
+    expect_problem(
+        server.verify(&flow, &code).await,
+        409,
+        ProblemCode::CodeRequired,
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn only_the_newest_code_is_valid() {
+    let server = start().await;
+    // Two flows of the same member (two tabs, say): the code sent second wins everywhere.
+    let first = server.flow_for("alex").await;
+    server.send_code(&first).await;
+    let first_code = server.code_number(ALEX, 1).await;
+    let second = server.flow_for("alex").await;
+    server.send_code(&second).await;
+    let second_code = server.code_number(ALEX, 2).await;
+    expect_problem(
+        server.verify(&first, &first_code).await,
+        409,
+        ProblemCode::CodeRequired,
+    )
+    .await;
+
+    // Within one flow, a resent code replaces the one before.
+    server
+        .sql(&format!(
+            "UPDATE flows SET resend_available_at = 0 WHERE id = '{}'",
+            second.id
+        ))
+        .await;
+    assert_eq!(server.send_code(&second).await.status(), 200);
+    let third_code = server.code_number(ALEX, 3).await;
+    if second_code != third_code {
+        expect_problem(
+            server.verify(&second, &second_code).await,
+            401,
+            ProblemCode::InvalidCredentials,
+        )
+        .await;
+    }
+    assert_eq!(server.verify(&second, &third_code).await.status(), 200);
+}
+
+#[tokio::test]
+async fn five_wrong_tries_use_up_a_code() {
+    let server = start().await;
+    // A generous lock limit, so that this test sees the code's own limit.
+    server
+        .sql("UPDATE organizations SET max_failed_logins = 50")
+        .await;
+    let flow = server.flow_for("alex").await;
+    server.send_code(&flow).await;
+    let code = server.code_number(ALEX, 1).await;
+    let wrong = if code == "000000" { "111111" } else { "000000" };
+    for left in (0..5).rev() {
+        let problem = expect_problem(
+            server.verify(&flow, wrong).await,
+            401,
+            ProblemCode::InvalidCredentials,
+        )
+        .await;
+        assert_eq!(problem.attempts_left, Some(left));
+    }
+    expect_problem(
+        server.verify(&flow, &code).await,
+        409,
+        ProblemCode::CodeRequired,
+    )
+    .await;
+    let shown: Flow = server
+        .get(&format!("/api/v1/flows/{}", flow.id))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(shown.code.unwrap().attempts_left, 0);
+    // A malformed code is refused without using a try.
+    server
+        .sql(&format!(
+            "UPDATE flows SET resend_available_at = 0 WHERE id = '{}'",
+            flow.id
+        ))
+        .await;
+    server.send_code(&flow).await;
+    let fresh = server.code_number(ALEX, 2).await;
+    expect_problem(
+        server.verify(&flow, "12345").await,
+        400,
+        ProblemCode::InvalidCodeFormat,
+    )
+    .await;
+    let shown: Flow = server
+        .get(&format!("/api/v1/flows/{}", flow.id))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(shown.code.unwrap().attempts_left, 5);
+    assert_eq!(server.verify(&flow, &fresh).await.status(), 200);
+}
+
+#[tokio::test]
+async fn resend_cooldown_is_thirty_seconds_and_grows() {
+    let server = start().await;
+    let flow = server.flow_for("alex").await;
+    assert_eq!(server.send_code(&flow).await.status(), 200);
+    let resp = server.send_code(&flow).await;
+    let retry: u64 = resp.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((29..=30).contains(&retry), "{retry}");
+    let problem = expect_problem(resp, 429, ProblemCode::RateLimited).await;
+    assert_eq!(problem.retry_after, Some(retry));
+
+    server
+        .sql(&format!(
+            "UPDATE flows SET resend_available_at = 0 WHERE id = '{}'",
+            flow.id
+        ))
+        .await;
+    let resent: Flow = server.send_code(&flow).await.json().await.unwrap();
+    let wait = resent.code.unwrap().resend_available_at - resent.now;
+    assert!((59..=60).contains(&wait), "second cooldown {wait}");
+}
+
+#[tokio::test]
+async fn consecutive_failures_lock_and_only_a_correct_password_reveals_it() {
+    let server = start().await;
+    let flow = server.flow_for("alex").await;
+    for _ in 0..5 {
+        expect_problem(
+            server.password(&flow, "wrong-password-guess").await,
+            401,
+            ProblemCode::InvalidCredentials,
+        )
+        .await;
+    }
+    // Locked now; a wrong password still says only "wrong".
+    expect_problem(
+        server.password(&flow, "another-wrong-guess").await,
+        401,
+        ProblemCode::InvalidCredentials,
+    )
+    .await;
+    expect_problem(
+        server.password(&flow, ALEX_PASSWORD).await,
+        403,
+        ProblemCode::AccountLocked,
+    )
+    .await;
+
+    // The admin CLI unlocks, on the same data file the server uses.
+    let data = server.data.path().join("sub/dir/test.sqlite3");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_member-login-server"))
+        .arg("--data")
+        .arg(&data)
+        .args(["member", "unlock", "--org", "demo", "--username", "alex"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(server.password(&flow, ALEX_PASSWORD).await.status(), 200);
+}
+
+#[tokio::test]
+async fn a_correct_login_resets_the_failure_count() {
+    let server = start().await;
+    for _ in 0..4 {
+        let flow = server.flow_for("alex").await;
+        server.password(&flow, "wrong-password-guess").await;
+    }
+    let flow = server.flow_for("alex").await;
+    assert_eq!(server.password(&flow, ALEX_PASSWORD).await.status(), 200);
+    for _ in 0..4 {
+        let flow = server.flow_for("alex").await;
+        server.password(&flow, "wrong-password-guess").await;
+    }
+    let flow = server.flow_for("alex").await;
+    assert_eq!(server.password(&flow, ALEX_PASSWORD).await.status(), 200);
+}
+
+/// The parts of a flow that differ between two flows by nature (id, clock).
+fn without_identity(mut flow: Value) -> Value {
+    for field in ["id", "now", "expires_at"] {
+        flow.as_object_mut().unwrap().remove(field);
+    }
+    if let Some(code) = flow.get_mut("code").and_then(Value::as_object_mut) {
+        code.remove("expires_at");
+        code.remove("resend_available_at");
+    }
+    flow.as_object_mut().unwrap().remove("username");
+    flow
+}
+
+#[tokio::test]
+async fn known_and_unknown_usernames_get_the_same_answers() {
+    let server = start().await;
+    let mut answers = Vec::new();
+    for username in ["alex", "nobody-here"] {
+        let flow = server.flow_for(username).await;
+        let named = server
+            .post(
+                &format!("/api/v1/flows/{}/username", flow.id),
+                json!({ "username": username }),
+            )
+            .await;
+        let named = (
+            named.status(),
+            without_identity(named.json().await.unwrap()),
+        );
+        let sent = server.send_code(&flow).await;
+        let sent = (sent.status(), without_identity(sent.json().await.unwrap()));
+        let wrong_code = server.verify(&flow, "000000").await;
+        let wrong_code = (wrong_code.status(), wrong_code.text().await.unwrap());
+        let wrong_password = server.password(&flow, "not-the-password").await;
+        let wrong_password = (
+            wrong_password.status(),
+            wrong_password.text().await.unwrap(),
+        );
+        answers.push((named, sent, wrong_code, wrong_password));
+    }
+    assert_eq!(answers[0], answers[1]);
+    // Only the member got an email; nothing left the server for the unknown username.
+    server.code_number(ALEX, 1).await;
+    let all: Vec<Value> = server
+        .get("/api/v1/dev/mailbox")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(all.len(), 1);
+    assert_eq!(all[0]["recipient"], ALEX);
+}
+
+/// The median of `samples`, and the spread (interquartile range) that says how noisy they are.
+fn median_and_spread(samples: &mut [Duration]) -> (Duration, Duration) {
+    samples.sort();
+    let n = samples.len();
+    (samples[n / 2], samples[3 * n / 4] - samples[n / 4])
+}
+
+/// Times a wrong credential for a member and for an unknown username, interleaved so that
+/// whatever else the machine does hits both sides alike, and asserts that the medians differ by
+/// less than the noise (the larger interquartile range, at least 2 ms).
+async fn assert_same_timing(server: &TestServer, password: bool) {
+    // A lock limit out of reach, so every answer is the same 401.
+    server
+        .sql("UPDATE organizations SET max_failed_logins = 1000")
+        .await;
+    let (mut known, mut unknown) = (Vec::new(), Vec::new());
+    for _ in 0..21 {
+        for (username, samples) in [("alex", &mut known), ("nobody-here", &mut unknown)] {
+            let flow = server.flow_for(username).await;
+            server.send_code(&flow).await;
+            // Let the member's email (written in the background by the send step) finish,
+            // so it does not land inside the timed request.
+            tokio::time::sleep(Duration::from_millis(30)).await;
+            let started = Instant::now();
+            let resp = if password {
+                server.password(&flow, "not-the-password").await
+            } else {
+                server.verify(&flow, "000000").await
+            };
+            samples.push(started.elapsed());
+            assert_eq!(resp.status(), 401);
+        }
+    }
+    let (known_median, known_spread) = median_and_spread(&mut known);
+    let (unknown_median, unknown_spread) = median_and_spread(&mut unknown);
+    let difference = known_median.abs_diff(unknown_median);
+    let noise = known_spread
+        .max(unknown_spread)
+        .max(Duration::from_millis(2));
+    println!("member {known_median:?} (spread {known_spread:?}), no member {unknown_median:?} (spread {unknown_spread:?})");
+    assert!(
+        difference < noise,
+        "medians {known_median:?} (member) vs {unknown_median:?} (no member) differ by {difference:?}, more than the noise {noise:?}"
+    );
+}
+
+#[tokio::test]
+async fn password_response_time_does_not_tell_whether_a_member_exists() {
+    assert_same_timing(&start().await, true).await;
+}
+
+#[tokio::test]
+async fn code_response_time_does_not_tell_whether_a_member_exists() {
+    assert_same_timing(&start().await, false).await;
+}
+
+#[tokio::test]
+async fn rate_limits_answer_429_with_retry_after() {
+    let server = start_with(Config {
+        dev_mode: true,
+        limits: Limits {
+            per_ip: 6,
+            per_member: 2,
+            ..relaxed()
+        },
+        ..Config::default()
+    })
+    .await;
+    let flow = server.flow_for("alex").await; // 1 call
+    server.password(&flow, "wrong-password-1").await; // 2
+    server.password(&flow, "wrong-password-2").await; // 3
+    let problem = expect_problem(
+        server.password(&flow, "wrong-password-3").await, // 4: third for this member
+        429,
+        ProblemCode::RateLimited,
+    )
+    .await;
+    assert!((1..=60).contains(&problem.retry_after.unwrap()));
+    server.flow_for("sam").await; // 5
+    server.flow_for("sam").await; // 6
+    let resp = server
+        .post("/api/v1/flows", json!({"organization": "demo"}))
+        .await; // 7: over the per-IP limit
+    assert!(resp.headers().contains_key("retry-after"));
+    expect_problem(resp, 429, ProblemCode::RateLimited).await;
+}
+
+#[tokio::test]
+async fn state_changing_calls_need_the_custom_header_and_an_allowed_origin() {
+    let server = start().await;
+    let body = json!({"organization": "demo"});
+    let url = server.url("/api/v1/flows");
+    let client = new_client();
+    let no_header = client
+        .post(&url)
+        .header("origin", &server.base)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    expect_problem(no_header, 403, ProblemCode::CsrfRejected).await;
+    let no_origin = client
+        .post(&url)
+        .header(CSRF_HEADER, "1")
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    expect_problem(no_origin, 403, ProblemCode::CsrfRejected).await;
+    let other_origin = client
+        .post(&url)
+        .header(CSRF_HEADER, "1")
+        .header("origin", "http://evil.example")
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    expect_problem(other_origin, 403, ProblemCode::CsrfRejected).await;
+    let logout = client
+        .delete(server.url("/api/v1/session"))
+        .send()
+        .await
+        .unwrap();
+    expect_problem(logout, 403, ProblemCode::CsrfRejected).await;
+    // Both spellings of loopback are this server.
+    let port = server.base.rsplit(':').next().unwrap();
+    let ok = client
+        .post(&url)
+        .header(CSRF_HEADER, "1")
+        .header("origin", format!("http://localhost:{port}"))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ok.status(), 201);
+}
+
+#[tokio::test]
+async fn cors_allows_only_the_listed_app_origin() {
+    let server = start_with(Config {
+        cors_origins: vec!["https://app.example".into()],
+        limits: relaxed(),
+        ..Config::default()
+    })
+    .await;
+    let client = new_client();
+    let preflight = client
+        .request(Method::OPTIONS, server.url("/api/v1/flows"))
+        .header("origin", "https://app.example")
+        .header("access-control-request-method", "POST")
+        .header(
+            "access-control-request-headers",
+            format!("content-type,{CSRF_HEADER}"),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert!(preflight.status().is_success());
+    let h = preflight.headers();
+    assert_eq!(h["access-control-allow-origin"], "https://app.example");
+    assert_eq!(h["access-control-allow-credentials"], "true");
+    let created = client
+        .post(server.url("/api/v1/flows"))
+        .header("origin", "https://app.example")
+        .header(CSRF_HEADER, "1")
+        .json(&json!({"organization": "demo"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), 201);
+    let other = client
+        .request(Method::OPTIONS, server.url("/api/v1/flows"))
+        .header("origin", "https://other.example")
+        .header("access-control-request-method", "POST")
+        .send()
+        .await
+        .unwrap();
+    assert!(!other.headers().contains_key("access-control-allow-origin"));
+}
+
+#[tokio::test]
+async fn each_login_gets_a_new_session_and_ends_the_old_one() {
+    let server = start().await;
+    let flow = server.flow_for("alex").await;
+    let first = token_of(&set_cookie(&server.password(&flow, ALEX_PASSWORD).await));
+    assert_eq!(session_with(&server, &first).await.status(), 200);
+    // The same browser (cookie jar) logs in again.
+    let flow = server.flow_for("alex").await;
+    let second = token_of(&set_cookie(&server.password(&flow, ALEX_PASSWORD).await));
+    assert_ne!(first, second);
+    expect_problem(
+        session_with(&server, &first).await,
+        401,
+        ProblemCode::Unauthenticated,
+    )
+    .await;
+    assert_eq!(session_with(&server, &second).await.status(), 200);
+}
+
+#[tokio::test]
+async fn logout_ends_the_session_on_the_server() {
+    let server = start().await;
+    let flow = server.flow_for("sam").await;
+    let resp = server.password(&flow, "quiet-meadow-compass").await;
+    let token = token_of(&set_cookie(&resp));
+    assert_eq!(server.get("/api/v1/session").await.status(), 200);
+    let out = server
+        .request(Method::DELETE, "/api/v1/session")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(out.status(), 204);
+    assert!(set_cookie(&out).contains("Max-Age=0"));
+    // Even a copy of the old cookie no longer works.
+    expect_problem(
+        session_with(&server, &token).await,
+        401,
+        ProblemCode::Unauthenticated,
+    )
+    .await;
+    expect_problem(
+        server.get("/api/v1/session").await,
+        401,
+        ProblemCode::Unauthenticated,
+    )
+    .await;
+    let again = server
+        .request(Method::DELETE, "/api/v1/session")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), 204, "logging out twice is fine");
+}
+
+#[tokio::test]
+async fn an_expired_flow_answers_410_with_a_replacement_keeping_organization_and_username() {
+    let server = start().await;
+    let flow = server.flow_for("alex").await;
+    server
+        .sql(&format!(
+            "UPDATE flows SET expires_at = strftime('%s','now') - 1 WHERE id = '{}'",
+            flow.id
+        ))
+        .await;
+    for resp in [
+        server.get(&format!("/api/v1/flows/{}", flow.id)).await,
+        server.send_code(&flow).await,
+        server.password(&flow, ALEX_PASSWORD).await,
+    ] {
+        let problem = expect_problem(resp, 410, ProblemCode::FlowExpired).await;
+        let replacement = problem.replacement.unwrap();
+        assert_ne!(replacement.id, flow.id);
+        assert_eq!(replacement.organization.alias, "demo");
+        assert_eq!(replacement.username.as_deref(), Some("alex"));
+        assert_eq!(replacement.state, FlowState::ChooseMethod);
+        assert_eq!(replacement.messages, [FlowMessage::FlowRestarted]);
+    }
+    let flow = server.flow_for("alex").await;
+    assert_eq!(server.password(&flow, ALEX_PASSWORD).await.status(), 200);
+}
+
+#[tokio::test]
+async fn steps_out_of_order_and_disabled_methods_are_refused() {
+    let server = start().await;
+    let resp = server
+        .post("/api/v1/flows", json!({"organization": "demo"}))
+        .await;
+    let flow: Flow = resp.json().await.unwrap();
+    // No username yet.
+    expect_problem(
+        server.send_code(&flow).await,
+        409,
+        ProblemCode::StepNotAllowed,
+    )
+    .await;
+    expect_problem(
+        server.verify(&flow, "123456").await,
+        409,
+        ProblemCode::StepNotAllowed,
+    )
+    .await;
+    server
+        .sql("UPDATE organizations SET login_methods = 'email_code'")
+        .await;
+    let flow = server.flow_for("alex").await;
+    expect_problem(
+        server.password(&flow, ALEX_PASSWORD).await,
+        400,
+        ProblemCode::MethodNotEnabled,
+    )
+    .await;
+    expect_problem(
+        server.get("/api/v1/flows/no-such-flow").await,
+        404,
+        ProblemCode::FlowNotFound,
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn bad_requests_are_4xx_problem_documents_never_500() {
+    let server = start().await;
+    let flow = server.flow_for("alex").await;
+    let username_path = format!("/api/v1/flows/{}/username", flow.id);
+    let raw = |path: &str, content_type: &str, body: String| {
+        server
+            .request(Method::POST, path)
+            .header("content-type", content_type.to_owned())
+            .body(body)
+            .send()
+    };
+    let cases: Vec<(reqwest::Response, u16, ProblemCode)> = vec![
+        (
+            raw("/api/v1/flows", "application/json", "{not json".into())
+                .await
+                .unwrap(),
+            400,
+            ProblemCode::BadRequest,
+        ),
+        (
+            raw(
+                "/api/v1/flows",
+                "application/json",
+                r#"{"organization": 42}"#.into(),
+            )
+            .await
+            .unwrap(),
+            400,
+            ProblemCode::BadRequest,
+        ),
+        (
+            raw(
+                "/api/v1/flows",
+                "application/json",
+                r#"{"organization": "demo", "admin": true}"#.into(),
+            )
+            .await
+            .unwrap(),
+            400,
+            ProblemCode::BadRequest,
+        ),
+        (
+            raw("/api/v1/flows", "application/json", "{}".into())
+                .await
+                .unwrap(),
+            400,
+            ProblemCode::BadRequest,
+        ),
+        (
+            raw(
+                "/api/v1/flows",
+                "text/plain",
+                r#"{"organization":"demo"}"#.into(),
+            )
+            .await
+            .unwrap(),
+            415,
+            ProblemCode::UnsupportedMediaType,
+        ),
+        (
+            raw(
+                "/api/v1/flows",
+                "application/json",
+                format!(r#"{{"organization":"{}"}}"#, "a".repeat(20_000)),
+            )
+            .await
+            .unwrap(),
+            413,
+            ProblemCode::PayloadTooLarge,
+        ),
+        (
+            raw(
+                &username_path,
+                "application/json",
+                r#"{"username": ""}"#.into(),
+            )
+            .await
+            .unwrap(),
+            400,
+            ProblemCode::InvalidUsername,
+        ),
+        (
+            raw(
+                &username_path,
+                "application/json",
+                format!(r#"{{"username": "{}"}}"#, "x".repeat(65)),
+            )
+            .await
+            .unwrap(),
+            400,
+            ProblemCode::InvalidUsername,
+        ),
+        (
+            raw(
+                &username_path,
+                "application/json",
+                r#"{"username": "a\u0000b"}"#.into(),
+            )
+            .await
+            .unwrap(),
+            400,
+            ProblemCode::InvalidUsername,
+        ),
+        (
+            raw(
+                "/api/v1/flows",
+                "application/json",
+                r#"{"organization": "nosuchorg"}"#.into(),
+            )
+            .await
+            .unwrap(),
+            404,
+            ProblemCode::OrganizationNotFound,
+        ),
+        (
+            server
+                .request(Method::PUT, "/api/v1/flows")
+                .send()
+                .await
+                .unwrap(),
+            405,
+            ProblemCode::MethodNotAllowed,
+        ),
+        (
+            server.get("/api/v1/nothing/here").await,
+            404,
+            ProblemCode::NotFound,
+        ),
+    ];
+    for (resp, status, code) in cases {
+        expect_problem(resp, status, code).await;
+    }
+}
+
+#[tokio::test]
+async fn the_dev_mailbox_exists_only_in_dev_mode() {
+    let server = start_with(Config {
+        limits: relaxed(),
+        ..Config::default()
+    })
+    .await;
+    let flow = server.flow_for("alex").await;
+    assert_eq!(server.send_code(&flow).await.status(), 200);
+    expect_problem(
+        server.get("/api/v1/dev/mailbox").await,
+        404,
+        ProblemCode::NotFound,
+    )
+    .await;
+    // The email still went to the outbox (and the terminal).
+    for _ in 0..100 {
+        if !server.db.emails(Some(ALEX)).await.unwrap().is_empty() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    panic!("no email in the outbox");
+}
+
+#[tokio::test]
+async fn the_openapi_document_is_served_and_names_every_problem_code() {
+    let server = start().await;
+    let doc: Value = server
+        .get("/api/v1/openapi.json")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(doc["openapi"], "3.1.0");
+    let documented: Vec<&str> = doc["components"]["schemas"]["ProblemCode"]["enum"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    for code in ProblemCode::ALL {
+        let name = serde_json::to_value(code).unwrap();
+        assert!(
+            documented.contains(&name.as_str().unwrap()),
+            "{name} is not in docs/openapi.json"
+        );
+    }
+    assert_eq!(documented.len(), ProblemCode::ALL.len());
+}
