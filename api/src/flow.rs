@@ -126,6 +126,17 @@ pub fn normalize_code(input: &str, length: usize) -> Option<String> {
     (digits.len() == length && digits.bytes().all(|b| b.is_ascii_digit())).then_some(digits)
 }
 
+/// A recovery code as typed: case, spaces and dashes do not matter; 8 to 32 letters and digits.
+pub fn normalize_recovery_code(input: &str) -> Option<String> {
+    let code: String = input
+        .chars()
+        .filter(|c| !c.is_whitespace() && *c != '-')
+        .map(|c| c.to_ascii_lowercase())
+        .collect();
+    ((8..=32).contains(&code.len()) && code.bytes().all(|b| b.is_ascii_alphanumeric()))
+        .then_some(code)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -149,6 +160,16 @@ mod tests {
         assert_eq!(normalize_username("a\u{0}b"), None);
         assert!(normalize_username(&"é".repeat(64)).is_some());
         assert_eq!(normalize_username(&"é".repeat(65)), None);
+    }
+
+    #[test]
+    fn recovery_codes_ignore_case_spaces_and_dashes() {
+        assert_eq!(
+            normalize_recovery_code(" ABCD-ef12 ").as_deref(),
+            Some("abcdef12")
+        );
+        assert_eq!(normalize_recovery_code("abcd"), None);
+        assert_eq!(normalize_recovery_code("abcd-ef1!"), None);
     }
 
     #[test]

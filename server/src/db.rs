@@ -190,6 +190,9 @@ pub struct MemberRecord {
     pub password_hash: Option<String>,
     pub failed_logins: i64,
     pub locked: bool,
+    /// Base32 authenticator secret, when the member has enabled MFA.
+    pub totp_secret: Option<String>,
+    pub totp_last_step: Option<i64>,
 }
 
 /// A login flow as stored.
@@ -219,8 +222,8 @@ pub struct StoredEmail {
     pub created_at: i64,
 }
 
-const MEMBER_COLUMNS: &str =
-    "id, organization_id, username, email, password_hash, failed_logins, locked";
+const MEMBER_COLUMNS: &str = "id, organization_id, username, email, password_hash, \
+     failed_logins, locked, totp_secret, totp_last_step";
 
 impl Db {
     /// The pool, for tests that need to set up a case no API call can (an expired code, say).
@@ -331,6 +334,40 @@ impl Db {
         .bind(organization_id)
         .fetch_all(&self.pool)
         .await
+    }
+
+    /// Records `step` as the member's last used authenticator step, only if it is later than
+    /// the last one: of two requests with the same code, only one succeeds.
+    pub async fn claim_totp_step(&self, member_id: &str, step: i64) -> Result<bool, sqlx::Error> {
+        let done = sqlx::query(
+            "UPDATE members SET totp_last_step = ?
+             WHERE id = ? AND (totp_last_step IS NULL OR totp_last_step < ?)",
+        )
+        .bind(step)
+        .bind(member_id)
+        .bind(step)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Uses up the recovery code with this hash, if the member has it unused.
+    pub async fn use_recovery_code(
+        &self,
+        member_id: &str,
+        code_hash: &str,
+        now: i64,
+    ) -> Result<bool, sqlx::Error> {
+        let done = sqlx::query(
+            "UPDATE recovery_codes SET used_at = ?
+             WHERE member_id = ? AND code_hash = ? AND used_at IS NULL",
+        )
+        .bind(now)
+        .bind(member_id)
+        .bind(code_hash)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
     }
 
     pub async fn insert_flow(&self, flow: &FlowRecord) -> Result<(), sqlx::Error> {

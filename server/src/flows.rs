@@ -10,8 +10,8 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use member_login_api::flow::{
-    normalize_code, normalize_username, CodeStatus, CreateFlow, Flow, FlowMessage, FlowState,
-    SubmitPassword, SubmitUsername, VerifyCode,
+    normalize_code, normalize_recovery_code, normalize_username, CodeStatus, CreateFlow, Flow,
+    FlowMessage, FlowState, SubmitPassword, SubmitSecondFactor, SubmitUsername, VerifyCode,
 };
 use member_login_api::{LoginMethod, OrganizationKey, Problem, ProblemCode, CODE_LENGTH};
 
@@ -20,6 +20,7 @@ use crate::problem::{ApiError, ApiJson, ApiPath};
 use crate::secrets::{digest, new_code, same};
 use crate::session;
 use crate::state::{now, AppState};
+use crate::totp;
 
 /// A flow lives this long from its creation.
 pub const FLOW_SECONDS: i64 = 30 * 60;
@@ -414,8 +415,58 @@ async fn fail(
     Ok(())
 }
 
-/// A correct credential: a locked member learns they are locked; anyone else is logged in with
-/// a new session (any session this browser had is ended: rotation).
+/// `POST /api/v1/flows/{id}/second-factor`: an authenticator code (±1 step, never one
+/// already used) or a single-use recovery code, after a correct first factor.
+pub async fn second_factor(
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<String>,
+    headers: HeaderMap,
+    ApiJson(body): ApiJson<SubmitSecondFactor>,
+) -> Result<Response, ApiError> {
+    let (flow, org) = load(&state, &id).await?;
+    require_state(&flow, &[FlowState::SecondFactor])?;
+    limit_member(&state, &flow)?;
+    let member = member_of(&state, &flow).await?.ok_or_else(|| {
+        ApiError::new(
+            ProblemCode::StepNotAllowed,
+            "The login flow is not at this step",
+        )
+    })?;
+    let malformed = || ApiError::new(ProblemCode::InvalidCodeFormat, "Not a code");
+    let ok = match body {
+        SubmitSecondFactor::Totp { code } => {
+            let code = normalize_code(&code, totp::DIGITS).ok_or_else(malformed)?;
+            let secret = member
+                .totp_secret
+                .as_deref()
+                .and_then(totp::base32_decode)
+                .unwrap_or_default();
+            match totp::matching_step(&secret, &code, now(), member.totp_last_step) {
+                Some(step) if !secret.is_empty() => {
+                    state.db.claim_totp_step(&member.id, step).await?
+                }
+                _ => false,
+            }
+        }
+        SubmitSecondFactor::RecoveryCode { code } => {
+            let code = normalize_recovery_code(&code).ok_or_else(malformed)?;
+            state
+                .db
+                .use_recovery_code(&member.id, &digest(&[&member.id, &code]), now())
+                .await?
+        }
+    };
+    if ok {
+        complete(&state, flow, &org, member, &headers).await
+    } else {
+        fail(&state, &flow, &org).await?;
+        Err(ApiError::invalid_credentials())
+    }
+}
+
+/// A correct credential: a locked member learns they are locked; a member with MFA who gave
+/// the first factor is asked for the second; anyone else is logged in with a new session (any
+/// session this browser had is ended: rotation).
 async fn complete(
     state: &AppState,
     mut flow: FlowRecord,
@@ -429,6 +480,11 @@ async fn complete(
             ProblemCode::AccountLocked,
             "This member is locked; an administrator must unlock it",
         ));
+    }
+    if member.totp_secret.is_some() && parse_state(&flow.state) != FlowState::SecondFactor {
+        flow.state = state_name(FlowState::SecondFactor).into();
+        state.db.update_flow(&flow).await?;
+        return Ok(Json(api_flow(&flow, org, vec![])).into_response());
     }
     state.db.reset_failed_logins(&member.id).await?;
     flow.state = state_name(FlowState::Complete).into();

@@ -28,6 +28,7 @@ pub fn router(state: AppState, config: &Config) -> Router {
         .route("/flows/{id}/code", post(flows::send_code))
         .route("/flows/{id}/code/verify", post(flows::verify_code))
         .route("/flows/{id}/password", post(flows::password))
+        .route("/flows/{id}/second-factor", post(flows::second_factor))
         .route("/session", get(session::current).delete(session::logout))
         .route("/dev/mailbox", get(dev_mailbox))
         .route(

@@ -13,6 +13,7 @@ pub mod secrets;
 pub mod session;
 pub mod state;
 pub mod static_files;
+pub mod totp;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;

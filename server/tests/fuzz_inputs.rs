@@ -51,7 +51,7 @@ proptest! {
     fn no_input_gets_a_server_error(
         body in body(),
         segment in path_segment(),
-        step in prop::sample::select(vec!["", "/username", "/code", "/code/verify", "/password"]),
+        step in prop::sample::select(vec!["", "/username", "/code", "/code/verify", "/password", "/second-factor"]),
         content_type in prop::sample::select(vec!["application/json", "text/plain", "application/x-www-form-urlencoded"]),
         use_real_flow in any::<bool>(),
     ) {

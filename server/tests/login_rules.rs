@@ -865,3 +865,177 @@ async fn the_openapi_document_is_served_and_names_every_problem_code() {
     }
     assert_eq!(documented.len(), ProblemCode::ALL.len());
 }
+
+/// Gives alex an authenticator secret and two recovery codes, as enabling MFA does.
+async fn enable_mfa(server: &TestServer, secret: &[u8], recovery: &[&str]) {
+    let encoded = member_login_server::totp::base32_encode(secret);
+    server
+        .sql(&format!(
+            "UPDATE members SET totp_secret = '{encoded}' WHERE username = 'alex'"
+        ))
+        .await;
+    let member = server
+        .db
+        .member_by_username(member_login_server::demo::ORGANIZATION_ID, "alex")
+        .await
+        .unwrap()
+        .unwrap();
+    for code in recovery {
+        let hash = member_login_server::secrets::digest(&[&member.id, code]);
+        server
+            .sql(&format!(
+                "INSERT INTO recovery_codes (member_id, code_hash) VALUES ('{}', '{hash}')",
+                member.id
+            ))
+            .await;
+    }
+}
+
+fn totp_now(secret: &[u8], offset_steps: i64) -> String {
+    use member_login_server::totp;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    totp::code_at(secret, totp::step_at(now) + offset_steps, totp::DIGITS)
+}
+
+async fn second_factor(server: &TestServer, flow: &Flow, body: Value) -> reqwest::Response {
+    server
+        .post(&format!("/api/v1/flows/{}/second-factor", flow.id), body)
+        .await
+}
+
+/// A flow for alex past the password, waiting for the second factor.
+async fn at_second_factor(server: &TestServer) -> Flow {
+    let flow = server.flow_for("alex").await;
+    let resp = server.password(&flow, ALEX_PASSWORD).await;
+    assert_eq!(resp.status(), 200);
+    assert!(
+        !resp.headers().contains_key("set-cookie"),
+        "no session before the second factor"
+    );
+    let flow: Flow = resp.json().await.unwrap();
+    assert_eq!(flow.state, FlowState::SecondFactor);
+    flow
+}
+
+#[tokio::test]
+async fn members_with_mfa_need_an_authenticator_code_that_works_once() {
+    let server = start().await;
+    let secret = b"an-authenticator-key";
+    enable_mfa(&server, secret, &[]).await;
+
+    let flow = at_second_factor(&server).await;
+    expect_problem(
+        server.get("/api/v1/session").await,
+        401,
+        ProblemCode::Unauthenticated,
+    )
+    .await;
+    // Out of order: the first factor cannot be given again to skip the second.
+    expect_problem(
+        server.password(&flow, ALEX_PASSWORD).await,
+        409,
+        ProblemCode::StepNotAllowed,
+    )
+    .await;
+    let code = totp_now(secret, 0);
+    let wrong = if code == "000000" { "111111" } else { "000000" };
+    expect_problem(
+        second_factor(&server, &flow, json!({"method": "totp", "code": wrong})).await,
+        401,
+        ProblemCode::InvalidCredentials,
+    )
+    .await;
+    let resp = second_factor(&server, &flow, json!({"method": "totp", "code": code})).await;
+    assert_eq!(resp.status(), 200);
+    assert!(set_cookie(&resp).contains("HttpOnly"));
+    let done: Flow = resp.json().await.unwrap();
+    assert_eq!(done.state, FlowState::Complete);
+    assert_eq!(server.get("/api/v1/session").await.status(), 200);
+
+    // The same code cannot be replayed, even in a new flow.
+    let flow = at_second_factor(&server).await;
+    expect_problem(
+        second_factor(&server, &flow, json!({"method": "totp", "code": code})).await,
+        401,
+        ProblemCode::InvalidCredentials,
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn an_authenticator_one_step_behind_or_ahead_is_accepted() {
+    let server = start().await;
+    let secret = b"another-authenticator";
+    enable_mfa(&server, secret, &[]).await;
+    for offset in [-1, 1] {
+        server.sql("UPDATE members SET totp_last_step = NULL").await;
+        let flow = at_second_factor(&server).await;
+        let code = totp_now(secret, offset);
+        let resp = second_factor(&server, &flow, json!({"method": "totp", "code": code})).await;
+        assert_eq!(resp.status(), 200, "offset {offset}");
+    }
+    server.sql("UPDATE members SET totp_last_step = NULL").await;
+    let flow = at_second_factor(&server).await;
+    let far = totp_now(secret, 3);
+    if (-1..=1).all(|o| totp_now(secret, o) != far) {
+        expect_problem(
+            second_factor(&server, &flow, json!({"method": "totp", "code": far})).await,
+            401,
+            ProblemCode::InvalidCredentials,
+        )
+        .await;
+    }
+}
+
+#[tokio::test]
+async fn a_recovery_code_works_once() {
+    let server = start().await;
+    enable_mfa(
+        &server,
+        b"a-third-authenticator",
+        &["k3v9qm2xtp4w", "a7d2hr8nce5f"],
+    )
+    .await;
+    let flow = at_second_factor(&server).await;
+    // Typed in capitals with a dash: still the same code.
+    let resp = second_factor(
+        &server,
+        &flow,
+        json!({"method": "recovery_code", "code": "K3V9-QM2X-TP4W"}),
+    )
+    .await;
+    assert_eq!(resp.status(), 200);
+    let flow = at_second_factor(&server).await;
+    expect_problem(
+        second_factor(
+            &server,
+            &flow,
+            json!({"method": "recovery_code", "code": "k3v9qm2xtp4w"}),
+        )
+        .await,
+        401,
+        ProblemCode::InvalidCredentials,
+    )
+    .await;
+    expect_problem(
+        second_factor(
+            &server,
+            &flow,
+            json!({"method": "recovery_code", "code": "short"}),
+        )
+        .await,
+        400,
+        ProblemCode::InvalidCodeFormat,
+    )
+    .await;
+    let resp = second_factor(
+        &server,
+        &flow,
+        json!({"method": "recovery_code", "code": "a7d2hr8nce5f"}),
+    )
+    .await;
+    assert_eq!(resp.status(), 200);
+}
