@@ -23,6 +23,37 @@ pub struct NewOrganization {
     pub max_failed_logins: i64,
     /// How long a session lasts.
     pub session_seconds: i64,
+    pub security: SecuritySettings,
+}
+
+/// What an Organization enforces after a member's first login.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SecuritySettings {
+    pub enforce_mfa: bool,
+    pub enforce_password_renewal: bool,
+    /// Time to comply, from the first login.
+    pub grace_period_seconds: i64,
+}
+
+impl Default for SecuritySettings {
+    fn default() -> Self {
+        Self {
+            enforce_mfa: false,
+            enforce_password_renewal: false,
+            grace_period_seconds: 3 * 86400,
+        }
+    }
+}
+
+/// A change of an Organization's settings: `None` keeps a setting as it is.
+#[derive(Debug, Clone, Default)]
+pub struct SettingsChange {
+    pub login_methods: Option<Vec<LoginMethod>>,
+    pub max_failed_logins: Option<i64>,
+    pub session_seconds: Option<i64>,
+    pub enforce_mfa: Option<bool>,
+    pub enforce_password_renewal: Option<bool>,
+    pub grace_period_seconds: Option<i64>,
 }
 
 /// A member to create.
@@ -102,8 +133,9 @@ impl Db {
     pub async fn ensure_organization(&self, org: &NewOrganization) -> Result<bool, sqlx::Error> {
         let done = sqlx::query(
             "INSERT INTO organizations
-                 (id, alias, name, login_methods, max_failed_logins, session_seconds)
-             VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
+                 (id, alias, name, login_methods, max_failed_logins, session_seconds,
+                  enforce_mfa, enforce_password_renewal, grace_period_seconds)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
         )
         .bind(&org.id)
         .bind(&org.alias)
@@ -111,6 +143,9 @@ impl Db {
         .bind(encode_methods(&org.login_methods))
         .bind(org.max_failed_logins)
         .bind(org.session_seconds)
+        .bind(org.security.enforce_mfa)
+        .bind(org.security.enforce_password_renewal)
+        .bind(org.security.grace_period_seconds)
         .execute(&self.pool)
         .await?;
         Ok(done.rows_affected() == 1)
@@ -178,6 +213,9 @@ pub struct OrganizationRecord {
     pub public: Organization,
     pub max_failed_logins: i64,
     pub session_seconds: i64,
+    pub enforce_mfa: bool,
+    pub enforce_password_renewal: bool,
+    pub grace_period_seconds: i64,
 }
 
 /// A member as the login checks need them.
@@ -193,6 +231,9 @@ pub struct MemberRecord {
     /// Base32 authenticator secret, when the member has enabled MFA.
     pub totp_secret: Option<String>,
     pub totp_last_step: Option<i64>,
+    /// When the grace period for the Organization's requirements started.
+    pub first_login_at: Option<i64>,
+    pub password_changed_at: Option<i64>,
 }
 
 /// A login flow as stored.
@@ -223,7 +264,7 @@ pub struct StoredEmail {
 }
 
 const MEMBER_COLUMNS: &str = "id, organization_id, username, email, password_hash, \
-     failed_logins, locked, totp_secret, totp_last_step";
+     failed_logins, locked, totp_secret, totp_last_step, first_login_at, password_changed_at";
 
 impl Db {
     /// The pool, for tests that need to set up a case no API call can (an expired code, say).
@@ -241,8 +282,16 @@ impl Db {
         else {
             return Ok(None);
         };
-        let (max_failed_logins, session_seconds): (i64, i64) = sqlx::query_as(
-            "SELECT max_failed_logins, session_seconds FROM organizations WHERE id = ?",
+        let (
+            max_failed_logins,
+            session_seconds,
+            enforce_mfa,
+            enforce_password_renewal,
+            grace_period_seconds,
+        ): (i64, i64, bool, bool, i64) = sqlx::query_as(
+            "SELECT max_failed_logins, session_seconds, enforce_mfa, enforce_password_renewal,
+                    grace_period_seconds
+             FROM organizations WHERE id = ?",
         )
         .bind(id)
         .fetch_one(&self.pool)
@@ -251,6 +300,9 @@ impl Db {
             public,
             max_failed_logins,
             session_seconds,
+            enforce_mfa,
+            enforce_password_renewal,
+            grace_period_seconds,
         }))
     }
 
@@ -295,16 +347,59 @@ impl Db {
         Ok(())
     }
 
-    pub async fn reset_failed_logins(&self, member_id: &str) -> Result<(), sqlx::Error> {
-        sqlx::query("UPDATE members SET failed_logins = 0 WHERE id = ?")
+    /// A completed login: the failure count starts again, and the first one starts the grace
+    /// period.
+    pub async fn record_login(&self, member_id: &str, now: i64) -> Result<(), sqlx::Error> {
+        sqlx::query(
+            "UPDATE members SET failed_logins = 0, first_login_at = COALESCE(first_login_at, ?)
+             WHERE id = ?",
+        )
+        .bind(now)
+        .bind(member_id)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Locks a member whose grace period ran out.
+    pub async fn lock_member(&self, member_id: &str) -> Result<(), sqlx::Error> {
+        sqlx::query("UPDATE members SET locked = 1 WHERE id = ?")
             .bind(member_id)
             .execute(&self.pool)
             .await?;
         Ok(())
     }
 
-    /// Locks or unlocks a member by username; unlocking also clears the failure count.
-    /// Returns whether such a member exists.
+    /// Changes an Organization's settings; `None` leaves one as it is.
+    pub async fn update_organization_settings(
+        &self,
+        id: &str,
+        change: &SettingsChange,
+    ) -> Result<(), sqlx::Error> {
+        sqlx::query(
+            "UPDATE organizations SET
+                 login_methods = COALESCE(?, login_methods),
+                 max_failed_logins = COALESCE(?, max_failed_logins),
+                 session_seconds = COALESCE(?, session_seconds),
+                 enforce_mfa = COALESCE(?, enforce_mfa),
+                 enforce_password_renewal = COALESCE(?, enforce_password_renewal),
+                 grace_period_seconds = COALESCE(?, grace_period_seconds)
+             WHERE id = ?",
+        )
+        .bind(change.login_methods.as_deref().map(encode_methods))
+        .bind(change.max_failed_logins)
+        .bind(change.session_seconds)
+        .bind(change.enforce_mfa)
+        .bind(change.enforce_password_renewal)
+        .bind(change.grace_period_seconds)
+        .bind(id)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Locks or unlocks a member by username. Unlocking also clears the failure count and
+    /// restarts the grace period at the next login. Returns whether such a member exists.
     pub async fn set_member_locked(
         &self,
         organization_id: &str,
@@ -312,10 +407,11 @@ impl Db {
         locked: bool,
     ) -> Result<bool, sqlx::Error> {
         let done = sqlx::query(
-            "UPDATE members SET locked = ?, failed_logins = CASE WHEN ? THEN failed_logins ELSE 0 END
-             WHERE organization_id = ? AND username = ?",
+            "UPDATE members SET locked = ?1,
+                    failed_logins = CASE WHEN ?1 THEN failed_logins ELSE 0 END,
+                    first_login_at = CASE WHEN ?1 THEN first_login_at ELSE NULL END
+             WHERE organization_id = ?2 AND username = ?3",
         )
-        .bind(locked)
         .bind(locked)
         .bind(organization_id)
         .bind(username)

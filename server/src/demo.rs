@@ -39,6 +39,7 @@ pub async fn seed(db: &Db) -> Result<(), Box<dyn std::error::Error + Send + Sync
         login_methods: vec![LoginMethod::EmailCode, LoginMethod::Password],
         max_failed_logins: 5,
         session_seconds: 12 * 3600,
+        security: Default::default(),
     })
     .await?;
     for member in &MEMBERS {

@@ -18,9 +18,9 @@ use member_login_api::{LoginMethod, OrganizationKey, Problem, ProblemCode, CODE_
 use crate::db::{FlowRecord, MemberRecord, OrganizationRecord};
 use crate::problem::{ApiError, ApiJson, ApiPath};
 use crate::secrets::{digest, new_code, same};
-use crate::session;
 use crate::state::{now, AppState};
 use crate::totp;
+use crate::{requirements, session};
 
 /// A flow lives this long from its creation.
 pub const FLOW_SECONDS: i64 = 30 * 60;
@@ -481,12 +481,17 @@ async fn complete(
             "This member is locked; an administrator must unlock it",
         ));
     }
+    let now = now();
+    if requirements::overdue(org, &member, now) {
+        state.db.lock_member(&member.id).await?;
+        return Err(grace_period_over());
+    }
     if member.totp_secret.is_some() && parse_state(&flow.state) != FlowState::SecondFactor {
         flow.state = state_name(FlowState::SecondFactor).into();
         state.db.update_flow(&flow).await?;
         return Ok(Json(api_flow(&flow, org, vec![])).into_response());
     }
-    state.db.reset_failed_logins(&member.id).await?;
+    state.db.record_login(&member.id, now).await?;
     flow.state = state_name(FlowState::Complete).into();
     state.db.update_flow(&flow).await?;
     let cookie = session::open(state, headers, &member, org).await?;
@@ -495,6 +500,17 @@ async fn complete(
         Json(api_flow(&flow, org, vec![])),
     )
         .into_response())
+}
+
+/// The Organization's requirements were not met in time: the member is locked now.
+pub fn grace_period_over() -> ApiError {
+    let mut err = ApiError::new(
+        ProblemCode::AccountLocked,
+        "This member is locked; an administrator must unlock it",
+    );
+    err.0.detail =
+        Some("The grace period for the Organization's security requirements is over".into());
+    err
 }
 
 #[cfg(test)]

@@ -9,6 +9,7 @@ pub mod http;
 pub mod limits;
 pub mod mail;
 pub mod problem;
+pub mod requirements;
 pub mod secrets;
 pub mod session;
 pub mod state;

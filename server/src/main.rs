@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 use member_login_api::{LoginMethod, OrganizationKey};
-use member_login_server::db::{Db, NewMember, NewOrganization};
+use member_login_server::db::{Db, NewMember, NewOrganization, SecuritySettings, SettingsChange};
 use member_login_server::mail::SmtpConfig;
 use member_login_server::secrets::hash_password;
 use member_login_server::{demo, Config};
@@ -102,6 +102,33 @@ enum OrgCommand {
         /// How long a session lasts, in hours.
         #[arg(long, default_value_t = 12, value_parser = clap::value_parser!(i64).range(1..=720))]
         session_hours: i64,
+        /// Members must enable MFA within the grace period after their first login.
+        #[arg(long)]
+        enforce_mfa: bool,
+        /// Members must choose a new password within the grace period after their first login.
+        #[arg(long)]
+        enforce_password_renewal: bool,
+        /// The grace period, in days, from a member's first login.
+        #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(i64).range(0..=365))]
+        grace_days: i64,
+    },
+    /// Change an Organization's settings; what is not given stays as it is.
+    Settings {
+        /// The Organization's ID or alias.
+        #[arg(long)]
+        org: String,
+        #[arg(long, value_delimiter = ',', value_parser = parse_method)]
+        methods: Option<Vec<LoginMethod>>,
+        #[arg(long, value_parser = clap::value_parser!(i64).range(1..=100))]
+        max_failed_logins: Option<i64>,
+        #[arg(long, value_parser = clap::value_parser!(i64).range(1..=720))]
+        session_hours: Option<i64>,
+        #[arg(long)]
+        enforce_mfa: Option<bool>,
+        #[arg(long)]
+        enforce_password_renewal: Option<bool>,
+        #[arg(long, value_parser = clap::value_parser!(i64).range(0..=365))]
+        grace_days: Option<i64>,
     },
     /// List Organizations.
     List,
@@ -228,6 +255,9 @@ async fn org(db: Db, command: OrgCommand) -> Result<(), Error> {
             methods,
             max_failed_logins,
             session_hours,
+            enforce_mfa,
+            enforce_password_renewal,
+            grace_days,
         } => {
             let id = match id {
                 Some(id) => match OrganizationKey::parse(&id) {
@@ -264,18 +294,45 @@ async fn org(db: Db, command: OrgCommand) -> Result<(), Error> {
                 login_methods: methods,
                 max_failed_logins,
                 session_seconds: session_hours * 3600,
+                security: SecuritySettings {
+                    enforce_mfa,
+                    enforce_password_renewal,
+                    grace_period_seconds: grace_days * 86400,
+                },
             };
             if !db.ensure_organization(&org).await? {
                 return Err(format!("an Organization with ID {} exists already", org.id).into());
             }
             println!("created Organization {} ({})", org.id, org.alias);
         }
+        OrgCommand::Settings {
+            org,
+            methods,
+            max_failed_logins,
+            session_hours,
+            enforce_mfa,
+            enforce_password_renewal,
+            grace_days,
+        } => {
+            if methods.as_ref().is_some_and(Vec::is_empty) {
+                return Err("--methods needs at least one login method".into());
+            }
+            let id = organization_id(&db, &org).await?;
+            let change = SettingsChange {
+                login_methods: methods,
+                max_failed_logins,
+                session_seconds: session_hours.map(|h| h * 3600),
+                enforce_mfa,
+                enforce_password_renewal,
+                grace_period_seconds: grace_days.map(|d| d * 86400),
+            };
+            db.update_organization_settings(&id, &change).await?;
+            println!("updated Organization {id}");
+        }
         OrgCommand::List => {
             for org in db.list_organizations().await? {
                 let settings = db.organization_record(&org.id).await?;
-                let (locks_after, session_hours) = settings
-                    .map(|s| (s.max_failed_logins, s.session_seconds / 3600))
-                    .unwrap_or_default();
+                let Some(settings) = settings else { continue };
                 let methods: Vec<String> = org
                     .login_methods
                     .iter()
@@ -288,11 +345,17 @@ async fn org(db: Db, command: OrgCommand) -> Result<(), Error> {
                     })
                     .collect();
                 println!(
-                    "{}\t{}\t{}\tmethods={}\tlock after {locks_after} failures\tsessions {session_hours} h",
+                    "{}\t{}\t{}\tmethods={}\tlock after {} failures\tsessions {} h\t\
+                     enforce mfa={} password renewal={}\tgrace {} days",
                     org.id,
                     org.alias,
                     org.name,
-                    methods.join(",")
+                    methods.join(","),
+                    settings.max_failed_logins,
+                    settings.session_seconds / 3600,
+                    settings.enforce_mfa,
+                    settings.enforce_password_renewal,
+                    settings.grace_period_seconds / 86400,
                 );
             }
         }

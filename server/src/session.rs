@@ -13,6 +13,7 @@ use crate::db::{MemberRecord, OrganizationRecord};
 use crate::problem::ApiError;
 use crate::secrets::{digest, new_token};
 use crate::state::{now, AppState};
+use crate::{flows, requirements};
 
 /// The session token the request's cookie carries, if any.
 fn token(headers: &HeaderMap) -> Option<&str> {
@@ -88,6 +89,12 @@ pub async fn current(
         .organization_record(&member.organization_id)
         .await?
         .ok_or_else(unauthenticated)?;
+    let now = now();
+    if requirements::overdue(&org, &member, now) {
+        state.db.lock_member(&member.id).await?;
+        return Err(flows::grace_period_over());
+    }
+    let requirements = requirements::pending(&org, &member, now);
     Ok(Json(Session {
         member: Member {
             username: member.username,
@@ -95,8 +102,8 @@ pub async fn current(
         },
         organization: org.public,
         expires_at,
-        now: now(),
-        requirements: vec![],
+        now,
+        requirements,
     }))
 }
 

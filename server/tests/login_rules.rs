@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use common::{expect_problem, new_client, relaxed, start, start_with, TestServer};
 use member_login_api::flow::{Flow, FlowMessage, FlowState};
-use member_login_api::session::Session;
+use member_login_api::session::{RequirementKind, Session};
 use member_login_api::{ProblemCode, CSRF_HEADER, SESSION_COOKIE};
 use member_login_server::limits::Limits;
 use member_login_server::Config;
@@ -300,14 +300,7 @@ async fn consecutive_failures_lock_and_only_a_correct_password_reveals_it() {
     .await;
 
     // The admin CLI unlocks, on the same data file the server uses.
-    let data = server.data.path().join("sub/dir/test.sqlite3");
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_member-login-server"))
-        .arg("--data")
-        .arg(&data)
-        .args(["member", "unlock", "--org", "demo", "--username", "alex"])
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{out:?}");
+    unlock_with_cli(&server, "alex");
     assert_eq!(server.password(&flow, ALEX_PASSWORD).await.status(), 200);
 }
 
@@ -1038,4 +1031,78 @@ async fn a_recovery_code_works_once() {
     )
     .await;
     assert_eq!(resp.status(), 200);
+}
+
+fn unlock_with_cli(server: &TestServer, username: &str) {
+    let data = server.data.path().join("sub/dir/test.sqlite3");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_member-login-server"))
+        .arg("--data")
+        .arg(&data)
+        .args(["member", "unlock", "--org", "demo", "--username", username])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+}
+
+#[tokio::test]
+async fn the_session_lists_pending_requirements_and_an_overdue_grace_period_locks() {
+    let server = start().await;
+    let data = server.data.path().join("sub/dir/test.sqlite3");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_member-login-server"))
+        .arg("--data")
+        .arg(&data)
+        .args([
+            "org",
+            "settings",
+            "--org",
+            "demo",
+            "--enforce-mfa",
+            "true",
+            "--enforce-password-renewal",
+            "true",
+            "--grace-days",
+            "3",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+
+    let flow = server.flow_for("alex").await;
+    assert_eq!(server.password(&flow, ALEX_PASSWORD).await.status(), 200);
+    let session: Session = server.get("/api/v1/session").await.json().await.unwrap();
+    let kinds: Vec<RequirementKind> = session.requirements.iter().map(|r| r.kind).collect();
+    assert_eq!(
+        kinds,
+        [RequirementKind::UpdatePassword, RequirementKind::EnableMfa]
+    );
+    for r in &session.requirements {
+        let left = r.deadline - session.now;
+        assert!((3 * 86400 - 5..=3 * 86400).contains(&left), "{left}");
+    }
+
+    // Four days later: the next call locks, and so does the next login.
+    server
+        .sql("UPDATE members SET first_login_at = first_login_at - 4 * 86400 WHERE username = 'alex'")
+        .await;
+    let problem = expect_problem(
+        server.get("/api/v1/session").await,
+        403,
+        ProblemCode::AccountLocked,
+    )
+    .await;
+    assert!(problem.detail.unwrap().contains("grace period"));
+    let flow = server.flow_for("alex").await;
+    expect_problem(
+        server.password(&flow, ALEX_PASSWORD).await,
+        403,
+        ProblemCode::AccountLocked,
+    )
+    .await;
+
+    // An administrator unlocks: a new grace period starts with the next login.
+    unlock_with_cli(&server, "alex");
+    let flow = server.flow_for("alex").await;
+    assert_eq!(server.password(&flow, ALEX_PASSWORD).await.status(), 200);
+    let session: Session = server.get("/api/v1/session").await.json().await.unwrap();
+    assert!(session.requirements[0].deadline - session.now > 3 * 86400 - 5);
 }
