@@ -1,8 +1,9 @@
-//! The end-to-end harness: the real reference server serving the built app (`dist/`), and real
-//! browsers (Chromium, Firefox, WebKitGTK) driven over WebDriver. Every process started here
-//! is killed when its handle drops.
+//! The end-to-end harness: the real reference server serving the built app (`dist/`) over
+//! HTTPS, and real browsers (Chromium, Firefox, WebKitGTK) driven over WebDriver. HTTPS because
+//! WebKitGTK drops the `Secure` session cookie over plain http, even on loopback. Every process
+//! started here is killed when its handle drops.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
@@ -25,9 +26,13 @@ fn env_or(var: &str, default: impl Into<PathBuf>) -> PathBuf {
         .unwrap_or_else(|| default.into())
 }
 
-/// The reference server with a fresh database, the demo Organization, and the built app.
+/// The reference server with a fresh database, the demo Organization, the dev mailbox, and the
+/// built app, over HTTPS with a self-signed certificate made at start.
 pub struct Server {
+    /// `https://127.0.0.1:PORT`, without a trailing slash.
     pub base: String,
+    /// Calls the API directly (the dev mailbox), trusting the server's certificate.
+    http: reqwest::Client,
     _process: Child,
     _data: tempfile::TempDir,
 }
@@ -45,11 +50,17 @@ impl Server {
             dist.display()
         );
         let data = tempfile::tempdir().expect("temporary folder");
+        let (cert, key, trusted) = self_signed_certificate(data.path());
         let mut process = Command::new(&binary)
             .arg("--data")
             .arg(data.path().join("e2e.sqlite3"))
-            .args(["serve", "--listen", "127.0.0.1:0", "--demo", "--dist"])
+            .args(["serve", "--listen", "127.0.0.1:0", "--dev", "--demo"])
+            .arg("--dist")
             .arg(&dist)
+            .arg("--tls-cert")
+            .arg(cert)
+            .arg("--tls-key")
+            .arg(key)
             .stdout(Stdio::piped())
             .kill_on_drop(true)
             .spawn()
@@ -67,12 +78,67 @@ impl Server {
         .expect("the server did not start in time");
         // Keep reading its output so it never blocks on a full pipe.
         tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+        let http = reqwest::Client::builder()
+            .tls_built_in_root_certs(false)
+            .add_root_certificate(trusted)
+            .build()
+            .expect("an HTTP client");
         Server {
             base,
+            http,
             _process: process,
             _data: data,
         }
     }
+
+    /// The code in the `nth` email (1 = the oldest) to `email`, once it has arrived: the
+    /// server sends email in the background, so this polls the dev mailbox.
+    pub async fn latest_code(&self, email: &str, nth: usize) -> String {
+        let url = format!("{}/api/v1/dev/mailbox", self.base);
+        let deadline = Instant::now() + WAIT;
+        loop {
+            // Newest first.
+            let mails: Vec<Value> = self
+                .http
+                .get(&url)
+                .query(&[("to", email)])
+                .send()
+                .await
+                .and_then(reqwest::Response::error_for_status)
+                .unwrap_or_else(|e| panic!("cannot read the dev mailbox: {e}"))
+                .json()
+                .await
+                .expect("the dev mailbox answers a JSON array");
+            if mails.len() >= nth {
+                let body = as_str(&mails[mails.len() - nth]["body"]);
+                return body
+                    .lines()
+                    .map(str::trim)
+                    .find(|l| l.len() == 6 && l.bytes().all(|b| b.is_ascii_digit()))
+                    .unwrap_or_else(|| panic!("no code in email {nth} to {email}: {body}"))
+                    .to_owned();
+            }
+            assert!(
+                Instant::now() < deadline,
+                "email {nth} to {email} never arrived ({} did)",
+                mails.len()
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+}
+
+/// Writes a self-signed certificate for 127.0.0.1 and localhost, and its key, into `dir`;
+/// returns both paths and the certificate for a client to trust.
+fn self_signed_certificate(dir: &Path) -> (PathBuf, PathBuf, reqwest::Certificate) {
+    let made = rcgen::generate_simple_self_signed(["127.0.0.1".into(), "localhost".into()])
+        .expect("a self-signed certificate");
+    let (cert, key) = (dir.join("cert.pem"), dir.join("key.pem"));
+    std::fs::write(&cert, made.cert.pem()).expect("the certificate file");
+    std::fs::write(&key, made.signing_key.serialize_pem()).expect("the key file");
+    let trusted =
+        reqwest::Certificate::from_pem(made.cert.pem().as_bytes()).expect("the certificate as PEM");
+    (cert, key, trusted)
 }
 
 /// The three browser engines the app is tested in.
@@ -94,6 +160,8 @@ impl Session {
         let port = free_port();
         let mut processes = Vec::new();
         let mut caps = Map::new();
+        // The server's certificate is self-signed, made at test start.
+        caps.insert("acceptInsecureCerts".into(), json!(true));
         let driver = match browser {
             Browser::Chromium => {
                 caps.insert(
@@ -176,12 +244,23 @@ impl Session {
 
     /// Waits until the element matching `css` has exactly `text`.
     pub async fn wait_for_text(&self, css: &str, text: &str) {
+        self.wait_for_text_where(css, &format!("read {text:?}"), |t| t.trim() == text)
+            .await;
+    }
+
+    /// Waits until the element matching `css` has text containing `part`.
+    pub async fn wait_for_text_containing(&self, css: &str, part: &str) {
+        self.wait_for_text_where(css, &format!("contained {part:?}"), |t| t.contains(part))
+            .await;
+    }
+
+    async fn wait_for_text_where(&self, css: &str, what: &str, ok: impl Fn(&str) -> bool) {
         let deadline = Instant::now() + WAIT;
         let mut last = String::new();
         while Instant::now() < deadline {
             if let Ok(el) = self.client.find(Locator::Css(css)).await {
                 if let Ok(t) = el.text().await {
-                    if t.trim() == text {
+                    if ok(&t) {
                         return;
                     }
                     last = t;
@@ -189,7 +268,24 @@ impl Session {
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
-        panic!("{css} never read {text:?} (last: {last:?})");
+        panic!("{css} never {what} (last: {last:?})");
+    }
+
+    /// Saves what the browser shows as `docs/screenshots/{browser}-{name}.png`.
+    pub async fn screenshot(&self, browser: Browser, name: &str) {
+        let png = self
+            .client
+            .screenshot()
+            .await
+            .unwrap_or_else(|e| panic!("no screenshot from {browser:?}: {e}"));
+        let folder = workspace_root().join("docs/screenshots");
+        std::fs::create_dir_all(&folder).expect("the screenshots folder");
+        let file = folder.join(format!(
+            "{}-{name}.png",
+            format!("{browser:?}").to_lowercase()
+        ));
+        std::fs::write(&file, png)
+            .unwrap_or_else(|e| panic!("cannot write {}: {e}", file.display()));
     }
 
     /// Ends the browser session (geckodriver and WebKitWebDriver want this before exit).

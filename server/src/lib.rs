@@ -14,17 +14,20 @@ pub mod secrets;
 pub mod session;
 pub mod state;
 pub mod static_files;
+pub mod tls;
 pub mod totp;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use axum::Router;
+use axum_server::tls_rustls::RustlsConfig;
 
 use crate::limits::{Limits, RateLimiter};
 use crate::mail::{Mailer, SmtpConfig};
 use crate::secrets::PasswordChecker;
 use crate::state::{AppState, Shared};
+use crate::tls::TlsFiles;
 
 /// What a running server needs to know.
 #[derive(Debug, Clone, Default)]
@@ -32,7 +35,7 @@ pub struct Config {
     /// Where the app's built files are; `None` serves the API only.
     pub dist: Option<PathBuf>,
     /// The origin members reach this server at (`https://login.example.com`); by default
-    /// `http://` and the address it listens on.
+    /// the scheme (see [`Config::scheme`]) and the address it listens on.
     pub public_origin: Option<String>,
     /// Where the app is, for links in emails; by default the public origin.
     pub app_url: Option<String>,
@@ -43,21 +46,35 @@ pub struct Config {
     /// Send email through this SMTP server; otherwise into the outbox and the terminal.
     pub smtp: Option<SmtpConfig>,
     pub limits: Limits,
+    /// Serve HTTPS with these files; otherwise plain HTTP.
+    pub tls: Option<TlsFiles>,
+}
+
+impl Config {
+    /// The scheme members reach this server with: `https` when it serves TLS.
+    pub fn scheme(&self) -> &'static str {
+        if self.tls.is_some() {
+            "https"
+        } else {
+            "http"
+        }
+    }
 }
 
 /// The whole HTTP application for a server reachable at `local`.
 pub fn app(db: db::Db, config: &Config, local: SocketAddr) -> Result<Router, String> {
+    let scheme = config.scheme();
     let own = config
         .public_origin
         .clone()
-        .unwrap_or_else(|| format!("http://{local}"))
+        .unwrap_or_else(|| format!("{scheme}://{local}"))
         .trim_end_matches('/')
         .to_owned();
     let mut allowed_origins = vec![own.clone()];
     if local.ip().is_loopback() && config.public_origin.is_none() {
         // Both spellings of this machine reach the same server.
-        allowed_origins.push(format!("http://localhost:{}", local.port()));
-        allowed_origins.push(format!("http://127.0.0.1:{}", local.port()));
+        allowed_origins.push(format!("{scheme}://localhost:{}", local.port()));
+        allowed_origins.push(format!("{scheme}://127.0.0.1:{}", local.port()));
     }
     allowed_origins.extend(config.cors_origins.iter().cloned());
     let state = AppState::new(Shared {
@@ -78,21 +95,34 @@ pub fn app(db: db::Db, config: &Config, local: SocketAddr) -> Result<Router, Str
     Ok(http::router(state, config))
 }
 
-/// Binds `addr`, then serves until the process is stopped. Calls `on_bound` with the bound
-/// address first, so callers that ask for port 0 learn the real one.
+/// Binds `addr`, then serves (HTTPS when `config.tls` is set) until the process is stopped.
+/// Calls `on_bound` with the bound address first, so callers that ask for port 0 learn the
+/// real one.
 pub async fn serve(
     db: db::Db,
     config: Config,
     addr: SocketAddr,
     on_bound: impl FnOnce(SocketAddr),
 ) -> std::io::Result<()> {
+    // Load the certificate before binding, so a bad one stops the server before it listens.
+    let tls = config
+        .tls
+        .as_ref()
+        .map(TlsFiles::load)
+        .transpose()
+        .map_err(std::io::Error::other)?;
     let listener = tokio::net::TcpListener::bind(addr).await?;
     let local = listener.local_addr()?;
     let app = app(db, &config, local).map_err(std::io::Error::other)?;
     on_bound(local);
-    axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .await
+    // The guard rate-limits by peer address, so both ways carry it as `ConnectInfo`.
+    let service = app.into_make_service_with_connect_info::<SocketAddr>();
+    match tls {
+        None => axum::serve(listener, service).await,
+        Some(tls) => {
+            axum_server::from_tcp_rustls(listener.into_std()?, RustlsConfig::from_config(tls))?
+                .serve(service)
+                .await
+        }
+    }
 }

@@ -8,6 +8,7 @@ use member_login_api::{LoginMethod, OrganizationKey};
 use member_login_server::db::{Db, NewMember, NewOrganization, SecuritySettings, SettingsChange};
 use member_login_server::mail::SmtpConfig;
 use member_login_server::secrets::hash_password;
+use member_login_server::tls::TlsFiles;
 use member_login_server::{demo, Config};
 
 type Error = Box<dyn std::error::Error + Send + Sync>;
@@ -79,6 +80,12 @@ struct ServeArgs {
     /// Create the demo Organization and members, and print how to log in.
     #[arg(long)]
     demo: bool,
+    /// Serve HTTPS with this PEM certificate chain (and --tls-key); without it, plain HTTP.
+    #[arg(long, env = "MEMBER_LOGIN_TLS_CERT", requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// The PEM private key of the --tls-cert certificate.
+    #[arg(long, env = "MEMBER_LOGIN_TLS_KEY", requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
 }
 
 #[derive(Subcommand)]
@@ -232,10 +239,15 @@ async fn serve(db: Db, args: ServeArgs) -> Result<(), Error> {
             from: args.smtp_from,
         }),
         limits: Default::default(),
+        tls: args
+            .tls_cert
+            .zip(args.tls_key)
+            .map(|(cert, key)| TlsFiles { cert, key }),
     };
     let with_demo = args.demo;
+    let scheme = config.scheme();
     member_login_server::serve(db, config, args.listen, |addr| {
-        let url = format!("http://{addr}/");
+        let url = format!("{scheme}://{addr}/");
         // One line tests and scripts read to find the port.
         println!("Member Login is listening on {url}");
         if with_demo {

@@ -44,6 +44,7 @@ pub async fn start_with(config: Config) -> TestServer {
         .await
         .unwrap();
     demo::seed(&db).await.unwrap();
+    let scheme = config.scheme();
     let (tx, rx) = tokio::sync::oneshot::channel();
     let addr: SocketAddr = "127.0.0.1:0".parse().unwrap();
     tokio::spawn(member_login_server::serve(
@@ -54,7 +55,7 @@ pub async fn start_with(config: Config) -> TestServer {
     ));
     let addr = rx.await.unwrap();
     TestServer {
-        base: format!("http://{addr}"),
+        base: format!("{scheme}://{addr}"),
         db,
         client: new_client(),
         data,
