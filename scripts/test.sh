@@ -35,6 +35,7 @@ suite format cargo fmt --all -- --check
 suite lint-native cargo clippy -p member-login-api -p member-login-server -p member-login-e2e --all-targets -- -D warnings
 suite lint-app cargo clippy -p member-login --target wasm32-unknown-unknown --all-targets -- -D warnings
 suite native cargo test -p member-login-api -p member-login-server
+suite app-logic cargo test -p member-login --lib
 suite app-build trunk build --release
 # wasm-bindgen-test-runner picks the browser from whichever driver variable is set.
 suite components-chromium env -u GECKODRIVER CHROMEDRIVER=/usr/bin/chromedriver \

@@ -1,45 +1,264 @@
-//! The typed client of the login API. Every failure becomes a [`ClientError`], which
-//! [`crate::messages`] turns into words; nothing here shows text from the server.
+//! The typed client of the login API: the only code that talks to the server. Every failure
+//! becomes a [`ClientError`], which [`crate::messages`] turns into words; nothing here shows
+//! text from the server.
+//!
+//! Requests carry the CSRF header, send cookies (the API may be on another origin), give up
+//! after [`TIMEOUT_MS`], and are aborted when the step that made them goes away
+//! ([`RequestScope`]).
 
-use gloo_net::http::{Request, Response};
-use member_login_api::{organization_path, Organization, OrganizationKey, Problem, ProblemCode};
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use gloo_net::http::{Request, RequestBuilder, Response};
+use leptos::prelude::on_cleanup;
+use member_login_api::flow::{
+    CreateFlow, Flow, SubmitPassword, SubmitSecondFactor, SubmitUsername, VerifyCode,
+};
+use member_login_api::session::Session;
+use member_login_api::{
+    flow_path, organization_path, Organization, OrganizationKey, Problem, CSRF_HEADER, FLOWS_PATH,
+    SESSION_PATH,
+};
 use serde::de::DeserializeOwned;
+use serde::Serialize;
+use web_sys::{AbortController, RequestCredentials};
+
+/// A request that has not answered after this long is given up, with a message and a retry.
+pub const TIMEOUT_MS: i32 = 15_000;
 
 /// Why a call to the login API did not give the answer asked for.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ClientError {
-    /// The API answered with a problem document carrying this code.
-    #[error("the login API refused: {0:?}")]
-    Problem(ProblemCode),
-    /// No answer: offline, DNS, CORS, connection refused.
+    /// The API answered with a problem document.
+    #[error("the login API refused: {:?}", .0.code)]
+    Problem(Box<Problem>),
+    /// No answer: offline, DNS, connection refused.
     #[error("the login API could not be reached")]
     Network,
+    /// No answer in time.
+    #[error("the login API did not answer in time")]
+    Timeout,
+    /// The step was left before the answer came; nobody is waiting for it.
+    #[error("the request was cancelled")]
+    Cancelled,
     /// An answer that is not what the contract says (a proxy's error page, say).
     #[error("the login API answered with HTTP {0}")]
     Unexpected(u16),
 }
 
-/// Looks an Organization up by its ID or alias.
-pub async fn find_organization(key: &OrganizationKey) -> Result<Organization, ClientError> {
-    let response = Request::get(&organization_path(key))
-        .header("Accept", "application/json")
-        .send()
-        .await
-        .map_err(|_| ClientError::Network)?;
-    read(response).await
+thread_local! {
+    static API_BASE: RefCell<Option<String>> = const { RefCell::new(None) };
 }
 
-/// The body on success, or the problem's code on failure.
+/// The API's base URL, read once from `config.json` beside the app (so one build serves any
+/// backend); empty — the app's own origin — when the file has none.
+async fn api_base() -> String {
+    if let Some(base) = API_BASE.with(|b| b.borrow().clone()) {
+        return base;
+    }
+    #[derive(serde::Deserialize)]
+    struct RuntimeConfig {
+        #[serde(default)]
+        api_base: String,
+    }
+    let base = match Request::get("/config.json").send().await {
+        Ok(resp) if resp.ok() => resp
+            .json::<RuntimeConfig>()
+            .await
+            .map(|c| c.api_base.trim_end_matches('/').to_owned())
+            .unwrap_or_default(),
+        _ => String::new(),
+    };
+    API_BASE.with(|b| *b.borrow_mut() = Some(base.clone()));
+    base
+}
+
+/// The requests of one step: all aborted when the step unmounts.
+#[derive(Clone, Default)]
+pub struct RequestScope {
+    live: Rc<RefCell<Vec<AbortController>>>,
+}
+
+impl RequestScope {
+    /// A scope tied to the current component: leaving the step aborts what it still waits for.
+    pub fn for_component() -> Self {
+        let scope = Self::default();
+        // Cleanup callbacks must be Send; in the browser everything runs on one thread.
+        let live = send_wrapper::SendWrapper::new(scope.live.clone());
+        on_cleanup(move || {
+            for controller in live.borrow_mut().drain(..) {
+                controller.abort();
+            }
+        });
+        scope
+    }
+
+    async fn send(
+        &self,
+        build: impl FnOnce(&str) -> RequestBuilder,
+        body: Option<&impl Serialize>,
+    ) -> Result<Response, ClientError> {
+        let controller = AbortController::new().map_err(|_| ClientError::Network)?;
+        self.live.borrow_mut().push(controller.clone());
+        let timed_out = Rc::new(std::cell::Cell::new(false));
+        let timer = {
+            let (controller, timed_out) = (controller.clone(), timed_out.clone());
+            gloo_timeout(TIMEOUT_MS, move || {
+                timed_out.set(true);
+                controller.abort();
+            })
+        };
+        let builder = build(&api_base().await)
+            .header("Accept", "application/json")
+            .header(CSRF_HEADER, "1")
+            .credentials(RequestCredentials::Include)
+            .abort_signal(Some(&controller.signal()));
+        let request = match body {
+            Some(body) => builder.json(body).map_err(|_| ClientError::Network)?,
+            None => builder.build().map_err(|_| ClientError::Network)?,
+        };
+        let result = request.send().await;
+        drop(timer);
+        self.live
+            .borrow_mut()
+            .retain(|c| !js_sys::Object::is(c, &controller));
+        result.map_err(|_| {
+            if timed_out.get() {
+                ClientError::Timeout
+            } else if controller.signal().aborted() {
+                ClientError::Cancelled
+            } else {
+                ClientError::Network
+            }
+        })
+    }
+
+    async fn call<T: DeserializeOwned>(
+        &self,
+        build: impl FnOnce(&str) -> RequestBuilder,
+        body: Option<&impl Serialize>,
+    ) -> Result<T, ClientError> {
+        read(self.send(build, body).await?).await
+    }
+
+    pub async fn find_organization(
+        &self,
+        key: &OrganizationKey,
+    ) -> Result<Organization, ClientError> {
+        let path = organization_path(key);
+        self.call(|base| Request::get(&format!("{base}{path}")), None::<&()>)
+            .await
+    }
+
+    pub async fn create_flow(&self, body: &CreateFlow) -> Result<Flow, ClientError> {
+        self.call(
+            |base| Request::post(&format!("{base}{FLOWS_PATH}")),
+            Some(body),
+        )
+        .await
+    }
+
+    pub async fn flow(&self, id: &str) -> Result<Flow, ClientError> {
+        let path = flow_path(id, "");
+        self.call(|base| Request::get(&format!("{base}{path}")), None::<&()>)
+            .await
+    }
+
+    pub async fn submit_username(
+        &self,
+        id: &str,
+        body: &SubmitUsername,
+    ) -> Result<Flow, ClientError> {
+        self.post_step(id, "username", Some(body)).await
+    }
+
+    /// Sends the email code, or a new one.
+    pub async fn send_code(&self, id: &str) -> Result<Flow, ClientError> {
+        self.post_step(id, "code", None::<&()>).await
+    }
+
+    pub async fn verify_code(&self, id: &str, body: &VerifyCode) -> Result<Flow, ClientError> {
+        self.post_step(id, "code/verify", Some(body)).await
+    }
+
+    pub async fn password(&self, id: &str, body: &SubmitPassword) -> Result<Flow, ClientError> {
+        self.post_step(id, "password", Some(body)).await
+    }
+
+    pub async fn second_factor(
+        &self,
+        id: &str,
+        body: &SubmitSecondFactor,
+    ) -> Result<Flow, ClientError> {
+        self.post_step(id, "second-factor", Some(body)).await
+    }
+
+    async fn post_step(
+        &self,
+        id: &str,
+        step: &str,
+        body: Option<&impl Serialize>,
+    ) -> Result<Flow, ClientError> {
+        let path = flow_path(id, step);
+        self.call(|base| Request::post(&format!("{base}{path}")), body)
+            .await
+    }
+
+    pub async fn session(&self) -> Result<Session, ClientError> {
+        self.call(
+            |base| Request::get(&format!("{base}{SESSION_PATH}")),
+            None::<&()>,
+        )
+        .await
+    }
+
+    pub async fn logout(&self) -> Result<(), ClientError> {
+        let resp = self
+            .send(
+                |base| Request::delete(&format!("{base}{SESSION_PATH}")),
+                None::<&()>,
+            )
+            .await?;
+        if resp.ok() {
+            Ok(())
+        } else {
+            Err(problem_of(resp).await)
+        }
+    }
+}
+
+/// Runs `f` once after `ms` unless the returned guard is dropped first.
+fn gloo_timeout(ms: i32, f: impl FnOnce() + 'static) -> impl Drop {
+    struct Guard(Option<leptos::prelude::TimeoutHandle>);
+    impl Drop for Guard {
+        fn drop(&mut self) {
+            if let Some(handle) = self.0.take() {
+                handle.clear();
+            }
+        }
+    }
+    Guard(
+        leptos::prelude::set_timeout_with_handle(f, std::time::Duration::from_millis(ms as u64))
+            .ok(),
+    )
+}
+
+/// The body on success, or the problem on failure.
 async fn read<T: DeserializeOwned>(response: Response) -> Result<T, ClientError> {
-    let status = response.status();
     if response.ok() {
+        let status = response.status();
         return response
             .json()
             .await
             .map_err(|_| ClientError::Unexpected(status));
     }
+    Err(problem_of(response).await)
+}
+
+async fn problem_of(response: Response) -> ClientError {
+    let status = response.status();
     match response.json::<Problem>().await {
-        Ok(problem) => Err(ClientError::Problem(problem.code)),
-        Err(_) => Err(ClientError::Unexpected(status)),
+        Ok(problem) => ClientError::Problem(Box::new(problem)),
+        Err(_) => ClientError::Unexpected(status),
     }
 }

@@ -7,12 +7,16 @@ pub mod api_client;
 pub mod messages;
 pub mod state;
 pub mod steps;
+pub mod wizard;
 
 use leptos::prelude::*;
 use leptos_router::components::{Route, Router, Routes};
 use leptos_router::path;
 
-use steps::{Landing, NotFound, OrganizationStep, UsernameStep};
+use steps::{
+    DoneStep, EmailCodeStep, Landing, MethodStep, NotFound, OrganizationStep, PasswordStep,
+    SecondFactorStep, UsernameStep,
+};
 
 /// The whole app: the router and the state every step shares.
 #[component]
@@ -25,6 +29,11 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/") view=Landing />
                     <Route path=path!("/login/organization") view=OrganizationStep />
                     <Route path=path!("/login/username") view=UsernameStep />
+                    <Route path=path!("/login/method") view=MethodStep />
+                    <Route path=path!("/login/code") view=EmailCodeStep />
+                    <Route path=path!("/login/password") view=PasswordStep />
+                    <Route path=path!("/login/second-factor") view=SecondFactorStep />
+                    <Route path=path!("/login/done") view=DoneStep />
                 </Routes>
             </main>
         </Router>

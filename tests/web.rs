@@ -135,3 +135,87 @@ async fn username_step_without_an_organization_goes_back_to_the_organization_ste
     assert!(root.query_selector("#organization").unwrap().is_some());
     root.remove();
 }
+
+#[wasm_bindgen_test]
+async fn code_step_field_suits_one_time_codes_and_lists_the_help_in_order() {
+    let (root, _app) = mount_at("/login/code?organization=demo&flow=f1");
+    settle().await;
+    let input: HtmlInputElement = find(&root, "#code");
+    assert_eq!(input.get_attribute("inputmode").unwrap(), "numeric");
+    assert_eq!(
+        input.get_attribute("autocomplete").unwrap(),
+        "one-time-code"
+    );
+    assert_eq!(document().active_element().unwrap().id(), "code");
+    let items = root.query_selector_all("ol.help li").unwrap();
+    let texts: Vec<String> = (0..items.length())
+        .map(|i| items.item(i).unwrap().text_content().unwrap())
+        .collect();
+    assert_eq!(texts.len(), 4);
+    assert!(texts[0].starts_with("Make sure you check your spam folder"));
+    assert!(texts[1].contains("Resend email"));
+    assert!(texts[2].starts_with("Contact an Organization administrator"));
+    assert!(texts[3].contains("ask an administrator to contact the support"));
+    root.remove();
+}
+
+#[wasm_bindgen_test]
+async fn an_incomplete_code_is_refused_inline() {
+    let (root, _app) = mount_at("/login/code?organization=demo&flow=f1");
+    settle().await;
+    let input: HtmlInputElement = find(&root, "#code");
+    type_into(&input, "12 3");
+    let button: HtmlButtonElement = find(&root, "form button[type=submit]");
+    button.click();
+    settle().await;
+    let error: HtmlElement = find(&root, "#code-error");
+    assert_eq!(
+        error.text_content().unwrap(),
+        "Enter the 6-digit code from the email."
+    );
+    assert_eq!(input.value(), "12 3", "what was typed stays");
+    root.remove();
+}
+
+#[wasm_bindgen_test]
+async fn password_toggle_shows_and_hides_with_its_state_announced() {
+    let (root, _app) = mount_at("/login/password?organization=demo&flow=f1");
+    settle().await;
+    let input: HtmlInputElement = find(&root, "#password");
+    assert_eq!(input.type_(), "password");
+    assert_eq!(
+        input.get_attribute("autocomplete").unwrap(),
+        "current-password"
+    );
+    let toggle: HtmlButtonElement = find(&root, "#toggle-password");
+    assert_eq!(toggle.get_attribute("aria-pressed").unwrap(), "false");
+    toggle.click();
+    settle().await;
+    assert_eq!(input.type_(), "text");
+    assert_eq!(toggle.get_attribute("aria-pressed").unwrap(), "true");
+    toggle.click();
+    settle().await;
+    assert_eq!(input.type_(), "password");
+    root.remove();
+}
+
+#[wasm_bindgen_test]
+async fn second_factor_switches_between_authenticator_and_recovery_code() {
+    let (root, _app) = mount_at("/login/second-factor?organization=demo&flow=f1");
+    settle().await;
+    let input: HtmlInputElement = find(&root, "#second-factor");
+    assert_eq!(input.get_attribute("inputmode").unwrap(), "numeric");
+    let switch: HtmlButtonElement = find(&root, "#switch-factor");
+    switch.click();
+    settle().await;
+    assert_eq!(input.get_attribute("inputmode").unwrap(), "text");
+    let label: HtmlElement = find(&root, "label[for=second-factor]");
+    assert_eq!(label.text_content().unwrap(), "Recovery code");
+    type_into(&input, "abc");
+    let button: HtmlButtonElement = find(&root, "form button[type=submit]");
+    button.click();
+    settle().await;
+    let error: HtmlElement = find(&root, "#second-factor-error");
+    assert!(error.text_content().unwrap().contains("recovery codes"));
+    root.remove();
+}

@@ -10,8 +10,9 @@ async fn landing_to_username_step(browser: Browser) {
 
     client.goto(&format!("{}/", server.base)).await.unwrap();
     session.wait_for_text("h1", "Log in").await;
+    // The app's landing, not the static first paint it replaces when the wasm has loaded.
     session
-        .element("a.button.primary")
+        .element("main:not(#shell) a.button.primary")
         .await
         .click()
         .await

@@ -1,10 +1,13 @@
 use leptos::prelude::*;
 
+use super::Notice;
+
 /// Where every login starts: members continue here, Owners are told where to go instead.
 #[component]
 pub fn Landing() -> impl IntoView {
     view! {
         <h1 tabindex="-1">"Log in"</h1>
+        <Notice />
         <p>
             "Members of an Organization log in with the Organization ID, username and email "
             "address that an administrator gave them."

@@ -1,24 +1,304 @@
-//! One module a step of the member's journey; each is a route.
+//! One module a step of the member's journey; each is a route. [`StepKit`] is what every step
+//! that talks to the API shares: the state, navigation, its requests, its error line and the
+//! handling of refusals.
 
+mod code;
+mod done;
 mod landing;
+mod method;
 mod not_found;
 mod organization;
+mod password;
+mod second_factor;
 mod username;
 
+pub use code::EmailCodeStep;
+pub use done::DoneStep;
 pub use landing::Landing;
+pub use method::MethodStep;
 pub use not_found::NotFound;
 pub use organization::OrganizationStep;
+pub use password::PasswordStep;
+pub use second_factor::SecondFactorStep;
 pub use username::UsernameStep;
 
-use leptos::html::Input;
-use leptos::prelude::*;
+use std::time::Duration;
 
-/// Puts the keyboard focus on the step's first field once it is in the page, so that keyboard
-/// and screen reader users start where the step does.
-fn focus_when_mounted(field: NodeRef<Input>) {
+use leptos::html::ElementType;
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use leptos_router::hooks::{use_navigate, use_query_map};
+use leptos_router::NavigateOptions;
+use member_login_api::flow::Flow;
+use wasm_bindgen::JsCast;
+
+use crate::api_client::{ClientError, RequestScope};
+use crate::messages;
+use crate::state::{device_now, use_login_state, LoginState};
+use crate::wizard::{countdown_text, react, Reaction, Step};
+
+/// Puts the keyboard focus on the step's first field (or its heading) once it is in the page,
+/// so that keyboard and screen reader users start where the step does.
+fn focus_when_mounted<E>(node: NodeRef<E>)
+where
+    E: ElementType + 'static,
+    E::Output: JsCast + Clone + 'static,
+{
     Effect::new(move |_| {
-        if let Some(input) = field.get() {
-            let _ = input.focus();
+        if let Some(element) = node.get() {
+            let _ = element.unchecked_ref::<web_sys::HtmlElement>().focus();
         }
     });
+}
+
+/// The value of a query parameter of the current URL, as the step was opened.
+fn query_param(name: &str) -> Option<String> {
+    use_query_map().with_untracked(|q| q.get(name))
+}
+
+type Navigate = Box<dyn Fn(&str, NavigateOptions)>;
+
+/// Copy handles only, so views and handlers capture it freely.
+#[derive(Clone, Copy)]
+pub(crate) struct StepKit {
+    pub state: LoginState,
+    navigate: StoredValue<Navigate, LocalStorage>,
+    scope: StoredValue<RequestScope, LocalStorage>,
+    /// The step's error line (`role="alert"`), or `None`.
+    pub error: RwSignal<Option<String>>,
+    /// A request is in flight: submitting again does nothing.
+    pub busy: RwSignal<bool>,
+    /// Device time until which a rate-limited action stays disabled.
+    wait_until: RwSignal<Option<f64>>,
+    /// The device clock, ticking every second, for countdowns.
+    pub clock: RwSignal<f64>,
+}
+
+impl StepKit {
+    pub fn new() -> Self {
+        let navigate = use_navigate();
+        let clock = RwSignal::new(device_now());
+        if let Ok(handle) =
+            set_interval_with_handle(move || clock.set(device_now()), Duration::from_secs(1))
+        {
+            on_cleanup(move || handle.clear());
+        }
+        Self {
+            state: use_login_state(),
+            navigate: StoredValue::new_local(Box::new(navigate)),
+            scope: StoredValue::new_local(RequestScope::for_component()),
+            error: RwSignal::new(None),
+            busy: RwSignal::new(false),
+            wait_until: RwSignal::new(None),
+            clock,
+        }
+    }
+
+    pub fn go(&self, url: &str, replace: bool) {
+        self.navigate.with_value(|navigate| {
+            navigate(
+                url,
+                NavigateOptions {
+                    replace,
+                    ..Default::default()
+                },
+            )
+        });
+    }
+
+    /// The step's requests (aborted when it unmounts).
+    pub fn api(&self) -> RequestScope {
+        self.scope.get_value()
+    }
+
+    /// The Organization alias for URLs: from the state, else from the current URL.
+    pub fn organization_alias(&self) -> String {
+        self.state
+            .organization
+            .with_untracked(|o| o.as_ref().map(|o| o.alias.clone()))
+            .or_else(|| query_param("organization"))
+            .unwrap_or_default()
+    }
+
+    /// Keeps a flow answer and moves to the step it leads to (if that is not this one).
+    pub fn show(&self, flow: Flow, here: Step, wants_password: bool, replace: bool) {
+        let next = Step::for_flow(&flow, wants_password);
+        let url = next.url(&flow.organization.alias, Some(&flow.id));
+        self.state.keep(flow);
+        if next != here {
+            self.go(&url, replace);
+        }
+    }
+
+    /// Seconds until the rate-limited action may be tried again (0: now).
+    pub fn waiting(&self) -> i64 {
+        self.wait_until
+            .get()
+            .map(|until| (until - self.clock.get()).ceil() as i64)
+            .unwrap_or(0)
+            .max(0)
+    }
+
+    /// Whether submitting now should do nothing (in flight, or counting down).
+    pub fn blocked(&self) -> bool {
+        self.busy.get_untracked() || self.waiting_untracked() > 0
+    }
+
+    fn waiting_untracked(&self) -> i64 {
+        self.wait_until
+            .get_untracked()
+            .map(|until| (until - device_now()).ceil() as i64)
+            .unwrap_or(0)
+    }
+
+    /// The error line, including a live countdown while rate-limited.
+    pub fn error_text(&self) -> Option<String> {
+        match self.waiting() {
+            0 => self.error.get(),
+            s => Some(messages::wait(&countdown_text(s))),
+        }
+    }
+
+    /// Handles a refused call at step `here`: explains it, counts down, or silently restarts an
+    /// expired flow keeping the Organization and username.
+    pub fn fail(&self, err: ClientError, here: Step) {
+        let problem = match &err {
+            ClientError::Problem(p) => p,
+            ClientError::Cancelled => return,
+            other => {
+                self.error.set(Some(messages::client_error(other).into()));
+                return;
+            }
+        };
+        match react(problem) {
+            Reaction::Explain(code) => self.error.set(Some(messages::problem(code).into())),
+            Reaction::WrongCode { attempts_left } => {
+                self.error.set(Some(messages::attempts_left(attempts_left)))
+            }
+            Reaction::Wait { seconds } => {
+                self.error.set(None);
+                self.wait_until.set(Some(device_now() + seconds as f64));
+            }
+            Reaction::Restart(flow) => {
+                self.state.notice.set(Some(messages::FLOW_RESTARTED));
+                let wants_password = here == Step::Password;
+                self.show(*flow, Step::Landing, wants_password, true);
+            }
+            Reaction::StartOver => {
+                let alias = self.organization_alias();
+                self.state.flow.set(None);
+                self.go(&Step::Username.url(&alias, None), true);
+            }
+        }
+    }
+
+    /// Makes sure the state holds the flow named in the URL (after a reload, a link, Back or
+    /// Forward), loading it if needed. Without one, goes back to the username step.
+    pub fn load_flow(&self, here: Step) {
+        let Some(id) = query_param("flow") else {
+            let alias = self.organization_alias();
+            self.go(&Step::Username.url(&alias, None), true);
+            return;
+        };
+        let current = self
+            .state
+            .flow
+            .with_untracked(|f| f.as_ref().is_some_and(|f| f.flow.id == id));
+        if current {
+            return;
+        }
+        let kit = *self;
+        spawn_local(async move {
+            match kit.api().flow(&id).await {
+                // Opening a step the flow is not at (an old tab, Back past the end) shows the
+                // step it is at.
+                Ok(flow) => kit.show(flow, here, here == Step::Password, true),
+                Err(err) => kit.fail(err, here),
+            }
+        });
+    }
+
+    /// Runs an API call as the step's one submission: no double submit, errors handled.
+    pub fn submit<F, Fut>(&self, here: Step, wants_password: bool, call: F)
+    where
+        F: FnOnce(RequestScope) -> Fut + 'static,
+        Fut: std::future::Future<Output = Result<Flow, ClientError>> + 'static,
+    {
+        if self.blocked() {
+            return;
+        }
+        self.busy.set(true);
+        self.error.set(None);
+        let kit = *self;
+        spawn_local(async move {
+            let result = call(kit.api()).await;
+            kit.busy.set(false);
+            match result {
+                Ok(flow) => kit.show(flow, here, wants_password, false),
+                Err(err) => kit.fail(err, here),
+            }
+        });
+    }
+}
+
+/// The Organization (and username, once given) this login is for, each with "Change".
+#[component]
+fn StepContext(
+    /// Show the username line too.
+    #[prop(optional)]
+    with_username: bool,
+) -> impl IntoView {
+    let state = use_login_state();
+    let name = move || {
+        state
+            .organization
+            .with(|o| o.as_ref().map(|o| o.name.clone()))
+    };
+    let alias = move || {
+        state
+            .organization
+            .with(|o| o.as_ref().map(|o| o.alias.clone()))
+            .unwrap_or_default()
+    };
+    let username = move || state.username.get();
+    view! {
+        <dl class="context">
+            <div>
+                <dt>"Organization"</dt>
+                <dd>
+                    <strong id="current-organization">{name}</strong>
+                    " "
+                    <a href="/login/organization" class="change">
+                        "Change"
+                        <span class="visually-hidden">" Organization"</span>
+                    </a>
+                </dd>
+            </div>
+            <Show when=move || with_username>
+                <div>
+                    <dt>"Username"</dt>
+                    <dd>
+                        <strong id="current-username">{username}</strong>
+                        " "
+                        <a
+                            href=move || Step::Username.url(&alias(), None)
+                            class="change"
+                        >
+                            "Change"
+                            <span class="visually-hidden">" username"</span>
+                        </a>
+                    </dd>
+                </div>
+            </Show>
+        </dl>
+    }
+}
+
+/// A message carried over from the step before (a restarted flow), shown once.
+#[component]
+fn Notice() -> impl IntoView {
+    let state = use_login_state();
+    let text = state.notice.get_untracked();
+    state.notice.set(None);
+    text.map(|t| view! { <p class="notice" role="status">{t}</p> })
 }

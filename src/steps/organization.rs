@@ -6,7 +6,7 @@ use leptos_router::NavigateOptions;
 use member_login_api::OrganizationKey;
 
 use super::focus_when_mounted;
-use crate::api_client;
+use crate::api_client::RequestScope;
 use crate::messages;
 use crate::state::use_login_state;
 
@@ -26,9 +26,10 @@ pub fn OrganizationStep() -> impl IntoView {
     let field = NodeRef::<Input>::new();
     focus_when_mounted(field);
 
-    let lookup = Action::new_local(|key: &OrganizationKey| {
-        let key = key.clone();
-        async move { api_client::find_organization(&key).await }
+    let api = StoredValue::new_local(RequestScope::for_component());
+    let lookup = Action::new_local(move |key: &OrganizationKey| {
+        let (key, api) = (key.clone(), api.get_value());
+        async move { api.find_organization(&key).await }
     });
     // A link from an administrator (`?organization=`) fills the field and continues by itself;
     // this step then leaves no history entry, so Back does not bounce forward again.

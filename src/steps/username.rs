@@ -1,28 +1,27 @@
 use leptos::html::Input;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
+use leptos::web_sys::SubmitEvent;
 use leptos_router::components::Redirect;
-use leptos_router::hooks::use_query_map;
+use member_login_api::flow::{normalize_username, CreateFlow};
 use member_login_api::OrganizationKey;
 
-use super::focus_when_mounted;
-use crate::state::use_login_state;
-use crate::{api_client, messages};
+use super::{focus_when_mounted, query_param, Notice, StepContext, StepKit};
+use crate::messages;
+use crate::wizard::Step;
 
-/// Step 3: the member's username, under the Organization they are logging into.
+/// Step 3: the member's username, under the Organization they are logging into. Submitting
+/// starts a login flow; whether the username exists is never shown.
 #[component]
 pub fn UsernameStep() -> impl IntoView {
-    let state = use_login_state();
-    let query = use_query_map();
-    let problem = RwSignal::new(None::<&'static str>);
+    let kit = StepKit::new();
+    let state = kit.state;
     let field = NodeRef::<Input>::new();
     focus_when_mounted(field);
 
     // The URL names the Organization, so a reload or a shared link finds it again.
-    let key = query
-        .with_untracked(|q| q.get("organization"))
-        .and_then(|text| OrganizationKey::parse(&text).ok());
-    let Some(key) = key else {
+    let Some(key) = query_param("organization").and_then(|t| OrganizationKey::parse(&t).ok())
+    else {
         return view! { <Redirect path="/login/organization" /> }.into_any();
     };
     let known = state.organization.with_untracked(|org| {
@@ -32,39 +31,46 @@ pub fn UsernameStep() -> impl IntoView {
     if !known {
         state.organization.set(None);
         spawn_local(async move {
-            match api_client::find_organization(&key).await {
-                Ok(org) => state.organization.set(Some(org)),
-                Err(err) => problem.set(Some(messages::client_error(&err))),
+            match kit.api().find_organization(&key).await {
+                Ok(org) => kit.state.organization.set(Some(org)),
+                Err(err) => kit.fail(err, Step::Username),
             }
         });
     }
 
-    let organization_name = move || {
-        state
-            .organization
-            .with(|org| org.as_ref().map(|o| o.name.clone()))
+    let on_submit = {
+        move |ev: SubmitEvent| {
+            ev.prevent_default();
+            let Some(username) = normalize_username(&state.username.get_untracked()) else {
+                kit.error.set(Some(messages::USERNAME_EMPTY.into()));
+                if let Some(input) = field.get_untracked() {
+                    let _ = input.focus();
+                }
+                return;
+            };
+            let organization = kit.organization_alias();
+            kit.submit(Step::Username, false, move |api| async move {
+                api.create_flow(&CreateFlow {
+                    organization,
+                    username: Some(username),
+                })
+                .await
+            });
+        }
     };
+    let error = { move || kit.error_text() };
+    let has_error = { move || kit.error_text().is_some() };
+    let has_error2 = has_error;
+    let busy = kit.busy;
     view! {
-        <form novalidate>
+        <form on:submit=on_submit novalidate>
             <h1>"Enter your username"</h1>
-            <p class="context" aria-live="polite">
-                {move || match organization_name() {
-                    Some(name) => {
-                        view! {
-                            "Logging into "
-                            <strong id="current-organization">{name}</strong>
-                        }
-                            .into_any()
-                    }
-                    None => view! { {move || problem.get().unwrap_or("Finding your Organization…")} }.into_any(),
-                }}
-                " "
-                <a href="/login/organization" class="change">
-                    "Change"
-                    <span class="visually-hidden">" Organization"</span>
-                </a>
-            </p>
+            <Notice />
+            <StepContext />
             <label for="username">"Username"</label>
+            <p id="username-hint" class="hint">
+                "The username your Organization's Owner or administrator gave you."
+            </p>
             <input
                 id="username"
                 name="username"
@@ -73,7 +79,23 @@ pub fn UsernameStep() -> impl IntoView {
                 autocapitalize="none"
                 spellcheck="false"
                 node_ref=field
+                prop:value=move || state.username.get()
+                on:input=move |ev| state.username.set(event_target_value(&ev))
+                aria-invalid=move || has_error().then_some("true")
+                aria-describedby=move || {
+                    if has_error2() { "username-hint username-error" } else { "username-hint" }
+                }
             />
+            <p id="username-error" class="field-error" role="alert">
+                {error}
+            </p>
+            <button
+                type="submit"
+                class="button primary"
+                aria-disabled=move || busy.get().then_some("true")
+            >
+                {move || if busy.get() { "Checking…" } else { "Continue" }}
+            </button>
         </form>
     }
     .into_any()

@@ -1,0 +1,261 @@
+//! A member logs in by email code and by password, following the seed's steps, in each of the
+//! three browser engines against the real server over HTTPS; with a wrong code, the resend
+//! cooldown across a reload, Back/Forward between steps, a reload when done, and logout.
+
+use member_login_e2e::{as_str, Browser, Server, Session};
+
+const ALEX_EMAIL: &str = "alex@demo.example";
+
+async fn focused_id(session: &Session) -> String {
+    let value = session
+        .client
+        .execute("return document.activeElement.id", vec![])
+        .await
+        .unwrap();
+    as_str(&value).to_owned()
+}
+
+async fn value_of(session: &Session, css: &str) -> String {
+    session
+        .element(css)
+        .await
+        .prop("value")
+        .await
+        .unwrap()
+        .unwrap_or_default()
+}
+
+/// From the administrator's direct link to the method step, as `username`.
+async fn to_method_step(server: &Server, session: &Session, browser: Browser, username: &str) {
+    let client = &session.client;
+    client
+        .goto(&format!(
+            "{}/login/organization?organization=demo",
+            server.base
+        ))
+        .await
+        .unwrap();
+    session.wait_for_text("h1", "Enter your username").await;
+    session.screenshot(browser, "3-username").await;
+    assert_eq!(focused_id(session).await, "username");
+    session
+        .element("#username")
+        .await
+        .send_keys(username)
+        .await
+        .unwrap();
+    session
+        .element("button[type=submit]")
+        .await
+        .click()
+        .await
+        .unwrap();
+    session.wait_for_text("h1", "Choose how to log in").await;
+    session.wait_for_text("#current-username", username).await;
+}
+
+async fn logged_in_as(session: &Session, username: &str) {
+    session.wait_for_text("h1", "You are logged in").await;
+    session.wait_for_text("#session-username", username).await;
+    session
+        .wait_for_text("#session-organization", "Demo Organization")
+        .await;
+}
+
+async fn log_out(session: &Session) {
+    session.element("#logout").await.click().await.unwrap();
+    session
+        .wait_for_text(".notice", "You are logged out.")
+        .await;
+    session.wait_for_text("h1", "Log in").await;
+}
+
+async fn code_login(browser: Browser) {
+    let server = Server::start().await;
+    let session = Session::start(browser).await;
+    let client = &session.client;
+    client.goto(&format!("{}/", server.base)).await.unwrap();
+    session.wait_for_text("h1", "Log in").await;
+    session.screenshot(browser, "1-landing").await;
+    client
+        .goto(&format!("{}/login/organization", server.base))
+        .await
+        .unwrap();
+    session.wait_for_text("h1", "Enter your Organization").await;
+    session.screenshot(browser, "2-organization").await;
+
+    to_method_step(&server, &session, browser, "alex").await;
+    session.screenshot(browser, "4-method").await;
+
+    // Back keeps what was typed; Forward returns.
+    client.back().await.unwrap();
+    session.wait_for_text("h1", "Enter your username").await;
+    assert_eq!(value_of(&session, "#username").await, "alex");
+    client.forward().await.unwrap();
+    session.wait_for_text("h1", "Choose how to log in").await;
+
+    session.element("#send-code").await.click().await.unwrap();
+    session
+        .wait_for_text("h1", "Enter the code from your email")
+        .await;
+    assert_eq!(focused_id(&session).await, "code");
+    let code = server.latest_code(ALEX_EMAIL, 1).await;
+
+    // The seed's help, in its order, with "Resend email" waiting out its cooldown.
+    let help = session.element("ol.help").await.text().await.unwrap();
+    let order = [
+        "spam folder",
+        "Resend email",
+        "Contact an Organization administrator",
+        "ask an administrator to contact the support",
+    ];
+    let positions: Vec<usize> = order
+        .iter()
+        .map(|item| {
+            help.find(item)
+                .unwrap_or_else(|| panic!("{item:?} in {help:?}"))
+        })
+        .collect();
+    assert!(positions.windows(2).all(|w| w[0] < w[1]), "{help}");
+    session
+        .wait_for_text_containing("#resend-countdown", "available in")
+        .await;
+    let resend = session.element("#resend").await;
+    assert!(resend.attr("disabled").await.unwrap().is_some());
+    session.screenshot(browser, "5-email-code").await;
+
+    // The cooldown survives a reload.
+    client.refresh().await.unwrap();
+    session
+        .wait_for_text("h1", "Enter the code from your email")
+        .await;
+    session
+        .wait_for_text_containing("#resend-countdown", "available in")
+        .await;
+    let resend = session.element("#resend").await;
+    assert!(resend.attr("disabled").await.unwrap().is_some());
+
+    // A wrong code says how many tries are left.
+    let wrong = if code == "000000" { "111111" } else { "000000" };
+    session
+        .element("#code")
+        .await
+        .send_keys(wrong)
+        .await
+        .unwrap();
+    session
+        .wait_for_text(
+            "#code-error",
+            "That code is not right. You can try 4 more times.",
+        )
+        .await;
+    session.screenshot(browser, "5-email-code-wrong").await;
+
+    // The right one, pasted with a dash, submits by itself.
+    let field = session.element("#code").await;
+    field.clear().await.unwrap();
+    field
+        .send_keys(&format!("{}-{}", &code[..3], &code[3..]))
+        .await
+        .unwrap();
+    logged_in_as(&session, "alex").await;
+    session.screenshot(browser, "9-done").await;
+
+    // The session lasts across a reload.
+    client.refresh().await.unwrap();
+    logged_in_as(&session, "alex").await;
+    log_out(&session).await;
+    session.close().await;
+}
+
+async fn password_login(browser: Browser) {
+    let server = Server::start().await;
+    let session = Session::start(browser).await;
+    to_method_step(&server, &session, browser, "sam").await;
+    session
+        .element("#enter-password")
+        .await
+        .click()
+        .await
+        .unwrap();
+    session.wait_for_text("h1", "Enter your password").await;
+    assert_eq!(focused_id(&session).await, "password");
+    let field = session.element("#password").await;
+    field.send_keys("not-the-password").await.unwrap();
+    session
+        .element("button[type=submit]")
+        .await
+        .click()
+        .await
+        .unwrap();
+    session
+        .wait_for_text(
+            "#password-error",
+            "That did not work. Check what you entered and try again.",
+        )
+        .await;
+    // Show and hide, with the state in aria-pressed.
+    let toggle = session.element("#toggle-password").await;
+    assert_eq!(
+        toggle.attr("aria-pressed").await.unwrap().as_deref(),
+        Some("false")
+    );
+    toggle.click().await.unwrap();
+    assert_eq!(
+        session
+            .element("#password")
+            .await
+            .attr("type")
+            .await
+            .unwrap()
+            .as_deref(),
+        Some("text")
+    );
+    assert_eq!(
+        toggle.attr("aria-pressed").await.unwrap().as_deref(),
+        Some("true")
+    );
+    let field = session.element("#password").await;
+    field.clear().await.unwrap();
+    field.send_keys("quiet-meadow-compass").await.unwrap();
+    session.screenshot(browser, "6-password").await;
+    session
+        .element("button[type=submit]")
+        .await
+        .click()
+        .await
+        .unwrap();
+    logged_in_as(&session, "sam").await;
+    log_out(&session).await;
+    session.close().await;
+}
+
+#[tokio::test]
+async fn chromium_code_login() {
+    code_login(Browser::Chromium).await;
+}
+
+#[tokio::test]
+async fn firefox_code_login() {
+    code_login(Browser::Firefox).await;
+}
+
+#[tokio::test]
+async fn webkit_code_login() {
+    code_login(Browser::WebKit).await;
+}
+
+#[tokio::test]
+async fn chromium_password_login() {
+    password_login(Browser::Chromium).await;
+}
+
+#[tokio::test]
+async fn firefox_password_login() {
+    password_login(Browser::Firefox).await;
+}
+
+#[tokio::test]
+async fn webkit_password_login() {
+    password_login(Browser::WebKit).await;
+}

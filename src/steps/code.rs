@@ -1,0 +1,162 @@
+use leptos::html::Input;
+use leptos::prelude::*;
+use leptos::web_sys::SubmitEvent;
+use member_login_api::flow::{normalize_code, VerifyCode};
+use member_login_api::CODE_LENGTH;
+
+use super::{focus_when_mounted, query_param, Notice, StepContext, StepKit};
+use crate::messages;
+use crate::wizard::{countdown_text, seconds_left, Step};
+
+/// Step 5: the code from the email. One field; a pasted code with spaces or dashes works; it
+/// submits itself when complete. The email's link opens this step with the code filled in.
+#[component]
+pub fn EmailCodeStep() -> impl IntoView {
+    let kit = StepKit::new();
+    kit.load_flow(Step::EmailCode);
+    let state = kit.state;
+    let field = NodeRef::<Input>::new();
+    focus_when_mounted(field);
+    let typed = RwSignal::new(query_param("code").unwrap_or_default());
+
+    let flow_id = move || {
+        state
+            .flow
+            .with_untracked(|f| f.as_ref().map(|f| f.flow.id.clone()))
+            .unwrap_or_default()
+    };
+    let verify = {
+        move || {
+            let Some(code) = normalize_code(&typed.get_untracked(), CODE_LENGTH) else {
+                kit.error.set(Some(messages::CODE_INCOMPLETE.into()));
+                return;
+            };
+            let id = flow_id();
+            kit.submit(Step::EmailCode, false, move |api| async move {
+                api.verify_code(&id, &VerifyCode { code }).await
+            });
+        }
+    };
+    // A code from the email's link is checked as soon as the flow is here.
+    {
+        Effect::new(move |done: Option<bool>| {
+            if done == Some(true) {
+                return true;
+            }
+            let ready = state.flow.with(|f| f.is_some());
+            if ready && normalize_code(&typed.get_untracked(), CODE_LENGTH).is_some() {
+                verify();
+                return true;
+            }
+            false
+        });
+    }
+    let on_input = {
+        move |ev| {
+            typed.set(event_target_value(&ev));
+            if normalize_code(&typed.get_untracked(), CODE_LENGTH).is_some() {
+                verify();
+            }
+        }
+    };
+    let on_submit = {
+        move |ev: SubmitEvent| {
+            ev.prevent_default();
+            verify();
+        }
+    };
+
+    // Seconds until "Resend email" may be used; `None` until the flow is known (after a reload
+    // it is loaded first, so the button never looks usable during the cooldown).
+    let resend_in = move || {
+        let now = kit.clock.get();
+        state.flow.with(|f| {
+            f.as_ref().map(|f| {
+                f.flow
+                    .code
+                    .as_ref()
+                    .map(|c| seconds_left(c.resend_available_at, f.flow.now, f.received_at, now))
+                    .unwrap_or(0)
+            })
+        })
+    };
+    let resend = {
+        move |_| {
+            if resend_in() != Some(0) {
+                return;
+            }
+            let id = flow_id();
+            typed.set(String::new());
+            kit.submit(Step::EmailCode, false, move |api| async move {
+                api.send_code(&id).await
+            });
+        }
+    };
+    let error = { move || kit.error_text() };
+    let has_error = { move || kit.error_text().is_some() };
+    let busy = kit.busy;
+    view! {
+        <form on:submit=on_submit novalidate>
+            <h1>"Enter the code from your email"</h1>
+            <Notice />
+            <StepContext with_username=true />
+            <p class="status" role="status">{messages::CODE_SENT}</p>
+            <label for="code">"Code"</label>
+            <input
+                id="code"
+                name="code"
+                type="text"
+                inputmode="numeric"
+                autocomplete="one-time-code"
+                spellcheck="false"
+                node_ref=field
+                prop:value=move || typed.get()
+                on:input=on_input
+                aria-invalid=move || has_error().then_some("true")
+                aria-describedby="code-error"
+            />
+            <p id="code-error" class="field-error" role="alert">
+                {error}
+            </p>
+            <button
+                type="submit"
+                class="button primary"
+                aria-disabled=move || busy.get().then_some("true")
+            >
+                {move || if busy.get() { "Checking…" } else { "Continue" }}
+            </button>
+        </form>
+        <section class="aside" aria-labelledby="help-heading">
+            <h2 id="help-heading">"Did not receive the email?"</h2>
+            <p>"Follow these steps, in order:"</p>
+            <ol class="help">
+                <li>"Make sure you check your spam folder"</li>
+                <li>
+                    "Click "
+                    <button
+                        type="button"
+                        id="resend"
+                        class="link-button"
+                        on:click=resend
+                        disabled=move || { resend_in() != Some(0) }
+                        aria-describedby="resend-countdown"
+                    >
+                        "Resend email"
+                    </button>
+                    <span id="resend-countdown" class="hint" aria-live="off">
+                        {move || match resend_in() {
+                            Some(s) if s > 0 => format!(" (available in {})", countdown_text(s)),
+                            _ => String::new(),
+                        }}
+                    </span>
+                </li>
+                <li>
+                    "Contact an Organization administrator to make sure your information was correctly registered"
+                </li>
+                <li>
+                    "If none of the actions above work, ask an administrator to contact the support"
+                </li>
+            </ol>
+        </section>
+    }
+}

@@ -1,0 +1,129 @@
+use leptos::html::H1;
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use member_login_api::session::{RequirementKind, Session};
+
+use super::{focus_when_mounted, StepKit};
+use crate::messages;
+use crate::wizard::{time_left_text, Step};
+
+/// Step 9: logged in. Who, to which Organization, what the Organization still requires, and
+/// Log out. A reload asks the server again, so it keeps showing the session while it lasts.
+#[component]
+pub fn DoneStep() -> impl IntoView {
+    let kit = StepKit::new();
+    let heading = NodeRef::<H1>::new();
+    focus_when_mounted(heading);
+    let session = RwSignal::new(None::<Session>);
+    let missing = RwSignal::new(false);
+    {
+        spawn_local(async move {
+            match kit.api().session().await {
+                Ok(s) => {
+                    kit.state.organization.set(Some(s.organization.clone()));
+                    session.set(Some(s));
+                }
+                Err(err) => {
+                    missing.set(true);
+                    kit.error.set(Some(messages::client_error(&err).into()));
+                }
+            }
+        });
+    }
+    let logout = {
+        move |_| {
+            if kit.busy.get_untracked() {
+                return;
+            }
+            kit.busy.set(true);
+            spawn_local(async move {
+                let result = kit.api().logout().await;
+                kit.busy.set(false);
+                match result {
+                    Ok(()) => {
+                        kit.state.flow.set(None);
+                        kit.state.notice.set(Some(messages::LOGGED_OUT));
+                        kit.go(Step::Landing.path(), false);
+                    }
+                    Err(err) => kit.error.set(Some(messages::client_error(&err).into())),
+                }
+            });
+        }
+    };
+    let requirement_name = |kind: RequirementKind| match kind {
+        RequirementKind::UpdatePassword => "Update password",
+        RequirementKind::EnableMfa => "Enable MFA",
+        RequirementKind::Unknown => "A requirement of your Organization",
+    };
+    let error = kit.error;
+    let busy = kit.busy;
+    view! {
+        <h1 tabindex="-1" node_ref=heading>
+            {move || if missing.get() { "Not logged in" } else { "You are logged in" }}
+        </h1>
+        {move || {
+            session
+                .get()
+                .map(|s| {
+                    let requirements = s.requirements.clone();
+                    let now = s.now;
+                    view! {
+                        <dl class="context">
+                            <div>
+                                <dt>"Member"</dt>
+                                <dd>
+                                    <strong id="session-username">{s.member.username.clone()}</strong>
+                                    " (" {s.member.email.clone()} ")"
+                                </dd>
+                            </div>
+                            <div>
+                                <dt>"Organization"</dt>
+                                <dd>
+                                    <strong id="session-organization">{s.organization.name.clone()}</strong>
+                                </dd>
+                            </div>
+                        </dl>
+                        <Show when={
+                            let empty = requirements.is_empty();
+                            move || !empty
+                        }>
+                            <section aria-labelledby="requirements-heading" class="requirements">
+                                <h2 id="requirements-heading">"Your Organization's security requirements"</h2>
+                                <p>"Complete these before the time runs out, or your account will be locked."</p>
+                                <ul>
+                                    {requirements
+                                        .iter()
+                                        .map(|r| {
+                                            view! {
+                                                <li>
+                                                    <strong>{requirement_name(r.kind)}</strong>
+                                                    " — "
+                                                    {time_left_text(r.deadline - now)}
+                                                </li>
+                                            }
+                                        })
+                                        .collect_view()}
+                                </ul>
+                            </section>
+                        </Show>
+                        <p>"This is your Organization's dashboard."</p>
+                    }
+                })
+        }}
+        <p class="field-error" role="alert">{move || error.get()}</p>
+        <Show
+            when=move || !missing.get()
+            fallback=|| view! { <a class="button primary" href="/">"Log in"</a> }
+        >
+            <button
+                type="button"
+                class="button primary"
+                id="logout"
+                on:click=logout
+                aria-disabled=move || busy.get().then_some("true")
+            >
+                "Log out"
+            </button>
+        </Show>
+    }
+}

@@ -1,0 +1,64 @@
+use leptos::prelude::*;
+use member_login_api::LoginMethod;
+
+use super::{focus_when_mounted, Notice, StepContext, StepKit};
+use crate::wizard::Step;
+
+/// Step 4: "Send code" or "Enter password", only those the Organization enables.
+#[component]
+pub fn MethodStep() -> impl IntoView {
+    let kit = StepKit::new();
+    kit.load_flow(Step::Method);
+    let heading = NodeRef::<leptos::html::H1>::new();
+    focus_when_mounted(heading);
+    let state = kit.state;
+    let flow_id = move || {
+        state
+            .flow
+            .with(|f| f.as_ref().map(|f| f.flow.id.clone()))
+            .unwrap_or_default()
+    };
+    let enabled = move |method: LoginMethod| {
+        state.organization.with(|o| {
+            o.as_ref()
+                .is_some_and(|o| o.login_methods.contains(&method))
+        })
+    };
+    let send_code = {
+        move |_| {
+            let id = flow_id();
+            kit.submit(Step::Method, false, move |api| async move {
+                api.send_code(&id).await
+            });
+        }
+    };
+    let password_url = { move || Step::Password.url(&kit.organization_alias(), Some(&flow_id())) };
+    let error = { move || kit.error_text() };
+    let busy = kit.busy;
+    view! {
+        <h1 tabindex="-1" node_ref=heading>"Choose how to log in"</h1>
+        <Notice />
+        <StepContext with_username=true />
+        <div class="methods">
+            <Show when=move || enabled(LoginMethod::EmailCode)>
+                <button
+                    type="button"
+                    class="button primary"
+                    id="send-code"
+                    on:click=send_code
+                    aria-disabled=move || busy.get().then_some("true")
+                    aria-describedby="send-code-hint"
+                >
+                    {move || if busy.get() { "Sending…" } else { "Send code" }}
+                </button>
+                <p id="send-code-hint" class="hint">"We email you a 6-digit code."</p>
+            </Show>
+            <Show when=move || enabled(LoginMethod::Password)>
+                <a class="button secondary" id="enter-password" href=password_url>
+                    "Enter password"
+                </a>
+            </Show>
+        </div>
+        <p class="field-error" role="alert">{error}</p>
+    }
+}

@@ -1,0 +1,97 @@
+use leptos::html::Input;
+use leptos::prelude::*;
+use leptos::web_sys::SubmitEvent;
+use member_login_api::flow::SubmitPassword;
+
+use super::{focus_when_mounted, Notice, StepContext, StepKit};
+use crate::messages;
+use crate::wizard::Step;
+
+/// Step 6: the password. A show/hide toggle whose state screen readers hear; paste and
+/// password managers work (a real form with `autocomplete="current-password"`).
+#[component]
+pub fn PasswordStep() -> impl IntoView {
+    let kit = StepKit::new();
+    kit.load_flow(Step::Password);
+    let state = kit.state;
+    let field = NodeRef::<Input>::new();
+    focus_when_mounted(field);
+    let password = RwSignal::new(String::new());
+    let shown = RwSignal::new(false);
+
+    let on_submit = {
+        move |ev: SubmitEvent| {
+            ev.prevent_default();
+            let typed = password.get_untracked();
+            if typed.is_empty() {
+                kit.error.set(Some(messages::PASSWORD_EMPTY.into()));
+                return;
+            }
+            let id = state
+                .flow
+                .with_untracked(|f| f.as_ref().map(|f| f.flow.id.clone()))
+                .unwrap_or_default();
+            kit.submit(Step::Password, true, move |api| async move {
+                api.password(&id, &SubmitPassword { password: typed }).await
+            });
+        }
+    };
+    let error = { move || kit.error_text() };
+    let has_error = { move || kit.error_text().is_some() };
+    let busy = kit.busy;
+    let username = move || state.username.get();
+    view! {
+        <form on:submit=on_submit novalidate>
+            <h1>"Enter your password"</h1>
+            <Notice />
+            <StepContext with_username=true />
+            // Password managers pair the password with the username of the same form.
+            <input
+                type="text"
+                name="username"
+                autocomplete="username"
+                class="visually-hidden"
+                tabindex="-1"
+                aria-hidden="true"
+                readonly
+                prop:value=username
+            />
+            <label for="password">"Password"</label>
+            <div class="password-row">
+                <input
+                    id="password"
+                    name="password"
+                    type=move || if shown.get() { "text" } else { "password" }
+                    autocomplete="current-password"
+                    autocapitalize="none"
+                    spellcheck="false"
+                    node_ref=field
+                    prop:value=move || password.get()
+                    on:input=move |ev| password.set(event_target_value(&ev))
+                    aria-invalid=move || has_error().then_some("true")
+                    aria-describedby="password-error"
+                />
+                <button
+                    type="button"
+                    id="toggle-password"
+                    class="button secondary toggle"
+                    aria-controls="password"
+                    aria-pressed=move || if shown.get() { "true" } else { "false" }
+                    on:click=move |_| shown.update(|s| *s = !*s)
+                >
+                    "Show password"
+                </button>
+            </div>
+            <p id="password-error" class="field-error" role="alert">
+                {error}
+            </p>
+            <button
+                type="submit"
+                class="button primary"
+                aria-disabled=move || busy.get().then_some("true")
+            >
+                {move || if busy.get() { "Checking…" } else { "Continue" }}
+            </button>
+        </form>
+    }
+}

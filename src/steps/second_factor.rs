@@ -1,0 +1,112 @@
+use leptos::html::Input;
+use leptos::prelude::*;
+use leptos::web_sys::SubmitEvent;
+use member_login_api::flow::{normalize_code, normalize_recovery_code, SubmitSecondFactor};
+
+use super::{focus_when_mounted, Notice, StepContext, StepKit};
+use crate::messages;
+use crate::wizard::Step;
+
+/// Step 7: the code from the member's authenticator app, or one of their recovery codes.
+#[component]
+pub fn SecondFactorStep() -> impl IntoView {
+    let kit = StepKit::new();
+    kit.load_flow(Step::SecondFactor);
+    let state = kit.state;
+    let field = NodeRef::<Input>::new();
+    focus_when_mounted(field);
+    let typed = RwSignal::new(String::new());
+    let recovery = RwSignal::new(false);
+
+    let on_submit = {
+        move |ev: SubmitEvent| {
+            ev.prevent_default();
+            let text = typed.get_untracked();
+            let body = if recovery.get_untracked() {
+                normalize_recovery_code(&text)
+                    .map(|code| SubmitSecondFactor::RecoveryCode { code })
+                    .ok_or(messages::RECOVERY_CODE_MALFORMED)
+            } else {
+                normalize_code(&text, 6)
+                    .map(|code| SubmitSecondFactor::Totp { code })
+                    .ok_or(messages::CODE_INCOMPLETE_AUTHENTICATOR)
+            };
+            let body = match body {
+                Ok(body) => body,
+                Err(message) => {
+                    kit.error.set(Some(message.into()));
+                    return;
+                }
+            };
+            let id = state
+                .flow
+                .with_untracked(|f| f.as_ref().map(|f| f.flow.id.clone()))
+                .unwrap_or_default();
+            kit.submit(Step::SecondFactor, false, move |api| async move {
+                api.second_factor(&id, &body).await
+            });
+        }
+    };
+    let switch = {
+        move |_| {
+            recovery.update(|r| *r = !*r);
+            typed.set(String::new());
+            kit.error.set(None);
+            if let Some(input) = field.get_untracked() {
+                let _ = input.focus();
+            }
+        }
+    };
+    let error = { move || kit.error_text() };
+    let has_error = { move || kit.error_text().is_some() };
+    let busy = kit.busy;
+    view! {
+        <form on:submit=on_submit novalidate>
+            <h1>"Two-factor authentication"</h1>
+            <Notice />
+            <StepContext with_username=true />
+            <label for="second-factor">
+                {move || {
+                    if recovery.get() {
+                        "Recovery code"
+                    } else {
+                        "6-digit code from your authenticator app"
+                    }
+                }}
+            </label>
+            <input
+                id="second-factor"
+                name="second-factor"
+                type="text"
+                inputmode=move || if recovery.get() { "text" } else { "numeric" }
+                autocomplete="one-time-code"
+                autocapitalize="none"
+                spellcheck="false"
+                node_ref=field
+                prop:value=move || typed.get()
+                on:input=move |ev| typed.set(event_target_value(&ev))
+                aria-invalid=move || has_error().then_some("true")
+                aria-describedby="second-factor-error"
+            />
+            <p id="second-factor-error" class="field-error" role="alert">
+                {error}
+            </p>
+            <button
+                type="submit"
+                class="button primary"
+                aria-disabled=move || busy.get().then_some("true")
+            >
+                {move || if busy.get() { "Checking…" } else { "Continue" }}
+            </button>
+            <button type="button" class="link-button" id="switch-factor" on:click=switch>
+                {move || {
+                    if recovery.get() {
+                        "Use your authenticator app instead"
+                    } else {
+                        "Use a recovery code instead"
+                    }
+                }}
+            </button>
+        </form>
+    }
+}

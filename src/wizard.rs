@@ -1,0 +1,250 @@
+//! The login's transitions, with no DOM: which step a flow answer leads to, what each API
+//! error means for the member, and countdown arithmetic. Tested natively.
+
+use member_login_api::flow::{Flow, FlowState};
+use member_login_api::{Problem, ProblemCode};
+
+/// A step of the member's journey; each is a route.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Step {
+    Landing,
+    Organization,
+    Username,
+    Method,
+    EmailCode,
+    Password,
+    SecondFactor,
+    Done,
+}
+
+impl Step {
+    pub fn path(self) -> &'static str {
+        match self {
+            Step::Landing => "/",
+            Step::Organization => "/login/organization",
+            Step::Username => "/login/username",
+            Step::Method => "/login/method",
+            Step::EmailCode => "/login/code",
+            Step::Password => "/login/password",
+            Step::SecondFactor => "/login/second-factor",
+            Step::Done => "/login/done",
+        }
+    }
+
+    /// The step's URL. The Organization (and, past the username, the flow) are in it, so a
+    /// reload, Back or Forward can always find where the member was.
+    pub fn url(self, organization: &str, flow: Option<&str>) -> String {
+        match (self, flow) {
+            (Step::Landing | Step::Done, _) => self.path().to_owned(),
+            (_, Some(flow)) if self.has_flow() => {
+                format!("{}?organization={organization}&flow={flow}", self.path())
+            }
+            _ => format!("{}?organization={organization}", self.path()),
+        }
+    }
+
+    /// Whether the step acts on a login flow (and so needs its id).
+    pub fn has_flow(self) -> bool {
+        matches!(
+            self,
+            Step::Method | Step::EmailCode | Step::Password | Step::SecondFactor
+        )
+    }
+
+    /// Where a flow answer leads. `wants_password` keeps the member on the password step when
+    /// the flow is still at the method choice (a wrong password does not move the flow).
+    pub fn for_flow(flow: &Flow, wants_password: bool) -> Step {
+        match flow.state {
+            FlowState::Username => Step::Username,
+            FlowState::ChooseMethod if wants_password => Step::Password,
+            FlowState::ChooseMethod => Step::Method,
+            FlowState::EmailCode if wants_password => Step::Password,
+            FlowState::EmailCode => Step::EmailCode,
+            FlowState::SecondFactor => Step::SecondFactor,
+            FlowState::Complete => Step::Done,
+        }
+    }
+}
+
+/// What the app does about a refused call.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Reaction {
+    /// Show this problem's message and let the member correct or retry.
+    Explain(ProblemCode),
+    /// A wrong code: say how many tries are left.
+    WrongCode { attempts_left: u8 },
+    /// Too many requests: disable the action and count down.
+    Wait { seconds: u64 },
+    /// The flow expired: continue silently with the replacement (same Organization, username).
+    Restart(Box<Flow>),
+    /// The flow is gone or at another step: start the login again from the username.
+    StartOver,
+}
+
+pub fn react(problem: &Problem) -> Reaction {
+    match problem.code {
+        ProblemCode::RateLimited => Reaction::Wait {
+            seconds: problem.retry_after.unwrap_or(30).max(1),
+        },
+        ProblemCode::FlowExpired => match &problem.replacement {
+            Some(flow) => Reaction::Restart(flow.clone()),
+            None => Reaction::StartOver,
+        },
+        ProblemCode::FlowNotFound | ProblemCode::StepNotAllowed => Reaction::StartOver,
+        ProblemCode::InvalidCredentials => match problem.attempts_left {
+            Some(attempts_left) => Reaction::WrongCode { attempts_left },
+            None => Reaction::Explain(ProblemCode::InvalidCredentials),
+        },
+        code => Reaction::Explain(code),
+    }
+}
+
+/// Seconds left until `target` (server clock), given the server's `now` when the answer
+/// arrived at `received_at` and the device's clock `device_now` (both device seconds). The
+/// device's clock may be off; only its elapsed time is used.
+pub fn seconds_left(target: i64, server_now: i64, received_at: f64, device_now: f64) -> i64 {
+    let elapsed = (device_now - received_at).max(0.0);
+    (target - server_now - elapsed.floor() as i64).max(0)
+}
+
+/// "1 min 05 s" style for a countdown of `seconds`.
+pub fn countdown_text(seconds: i64) -> String {
+    match seconds {
+        s if s >= 60 => format!("{} min {:02} s", s / 60, s % 60),
+        s => format!("{s} s"),
+    }
+}
+
+/// "2 days left", "5 hours left", "10 minutes left" for a deadline `seconds` away.
+pub fn time_left_text(seconds: i64) -> String {
+    let plural = |n: i64, unit: &str| {
+        if n == 1 {
+            format!("1 {unit} left")
+        } else {
+            format!("{n} {unit}s left")
+        }
+    };
+    match seconds {
+        s if s >= 2 * 86400 => plural(s / 86400, "day"),
+        s if s >= 2 * 3600 => plural(s / 3600, "hour"),
+        s if s >= 60 => plural(s / 60, "minute"),
+        s if s > 0 => "less than a minute left".into(),
+        _ => "overdue".into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use member_login_api::Organization;
+
+    fn flow(state: FlowState) -> Flow {
+        Flow {
+            id: "f1".into(),
+            state,
+            expires_at: 1800,
+            now: 0,
+            organization: Organization {
+                id: "id".into(),
+                alias: "demo".into(),
+                name: "Demo".into(),
+                login_methods: vec![],
+            },
+            username: Some("alex".into()),
+            code: None,
+            messages: vec![],
+        }
+    }
+
+    #[test]
+    fn each_flow_state_leads_to_its_step() {
+        assert_eq!(
+            Step::for_flow(&flow(FlowState::Username), false),
+            Step::Username
+        );
+        assert_eq!(
+            Step::for_flow(&flow(FlowState::ChooseMethod), false),
+            Step::Method
+        );
+        assert_eq!(
+            Step::for_flow(&flow(FlowState::ChooseMethod), true),
+            Step::Password
+        );
+        assert_eq!(
+            Step::for_flow(&flow(FlowState::EmailCode), false),
+            Step::EmailCode
+        );
+        assert_eq!(
+            Step::for_flow(&flow(FlowState::SecondFactor), true),
+            Step::SecondFactor
+        );
+        assert_eq!(
+            Step::for_flow(&flow(FlowState::Complete), false),
+            Step::Done
+        );
+    }
+
+    #[test]
+    fn urls_carry_the_organization_and_the_flow_where_needed() {
+        assert_eq!(
+            Step::Username.url("demo", Some("f1")),
+            "/login/username?organization=demo"
+        );
+        assert_eq!(
+            Step::EmailCode.url("demo", Some("f1")),
+            "/login/code?organization=demo&flow=f1"
+        );
+        assert_eq!(Step::Done.url("demo", Some("f1")), "/login/done");
+        assert_eq!(Step::Landing.url("demo", None), "/");
+    }
+
+    #[test]
+    fn problems_become_reactions() {
+        let mut p = Problem::new(ProblemCode::RateLimited, "t");
+        p.retry_after = Some(12);
+        assert_eq!(react(&p), Reaction::Wait { seconds: 12 });
+        let mut p = Problem::new(ProblemCode::InvalidCredentials, "t");
+        assert_eq!(
+            react(&p),
+            Reaction::Explain(ProblemCode::InvalidCredentials)
+        );
+        p.attempts_left = Some(3);
+        assert_eq!(react(&p), Reaction::WrongCode { attempts_left: 3 });
+        let mut p = Problem::new(ProblemCode::FlowExpired, "t");
+        assert_eq!(react(&p), Reaction::StartOver);
+        p.replacement = Some(Box::new(flow(FlowState::ChooseMethod)));
+        assert!(matches!(react(&p), Reaction::Restart(f) if f.id == "f1"));
+        assert_eq!(
+            react(&Problem::new(ProblemCode::StepNotAllowed, "t")),
+            Reaction::StartOver
+        );
+        assert_eq!(
+            react(&Problem::new(ProblemCode::AccountLocked, "t")),
+            Reaction::Explain(ProblemCode::AccountLocked)
+        );
+    }
+
+    #[test]
+    fn countdowns_use_the_server_clock_and_the_device_elapsed_time() {
+        // The device clock is an hour off; only the 10 s that passed on it count.
+        assert_eq!(seconds_left(1030, 1000, 5000.0, 5010.4), 20);
+        assert_eq!(seconds_left(1030, 1000, 5000.0, 6000.0), 0);
+        assert_eq!(
+            seconds_left(1030, 1000, 5000.0, 4990.0),
+            30,
+            "clock went back"
+        );
+        assert_eq!(countdown_text(30), "30 s");
+        assert_eq!(countdown_text(65), "1 min 05 s");
+    }
+
+    #[test]
+    fn time_left_reads_like_the_checklist() {
+        assert_eq!(time_left_text(2 * 86400 + 5), "2 days left");
+        assert_eq!(time_left_text(5 * 3600 + 10), "5 hours left");
+        assert_eq!(time_left_text(3600 + 10), "60 minutes left");
+        assert_eq!(time_left_text(61), "1 minute left");
+        assert_eq!(time_left_text(10), "less than a minute left");
+        assert_eq!(time_left_text(0), "overdue");
+    }
+}
