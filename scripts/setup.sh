@@ -60,6 +60,18 @@ else
   need_by_hand "wasm-opt version $BINARYEN_VERSION (npm install -g binaryen@$BINARYEN_VERSION, or your distribution's binaryen)"
 fi
 
+# --- axe-core, injected into pages by the end-to-end accessibility checks ----
+if [ "$want" = test ]; then
+  if [ -f e2e/node_modules/axe-core/axe.min.js ] && [ e2e/node_modules/.package-lock.json -nt e2e/package-lock.json ]; then
+    ok "axe-core (e2e/node_modules)"
+  elif command -v npm >/dev/null 2>&1; then
+    step "installing axe-core for the accessibility checks (npm ci in e2e/)"
+    npm ci --prefix e2e --no-audit --no-fund
+  else
+    need_by_hand "Node.js and npm, to install axe-core for the accessibility checks (then: npm ci --prefix e2e)"
+  fi
+fi
+
 # --- browsers and WebDriver servers (Debian packages) ------------------------
 if [ "$want" = test ]; then
   pkgs=(chromium chromium-driver firefox-esr webkit2gtk-driver xvfb)

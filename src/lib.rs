@@ -4,6 +4,7 @@
 //! [`state::LoginState`], provided once by [`App`].
 
 pub mod api_client;
+pub mod device;
 pub mod messages;
 pub mod state;
 pub mod steps;

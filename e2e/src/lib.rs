@@ -91,9 +91,9 @@ impl Server {
         }
     }
 
-    /// The code in the `nth` email (1 = the oldest) to `email`, once it has arrived: the
+    /// The body of the `nth` email (1 = the oldest) to `email`, once it has arrived: the
     /// server sends email in the background, so this polls the dev mailbox.
-    pub async fn latest_code(&self, email: &str, nth: usize) -> String {
+    pub async fn email(&self, email: &str, nth: usize) -> String {
         let url = format!("{}/api/v1/dev/mailbox", self.base);
         let deadline = Instant::now() + WAIT;
         loop {
@@ -110,13 +110,7 @@ impl Server {
                 .await
                 .expect("the dev mailbox answers a JSON array");
             if mails.len() >= nth {
-                let body = as_str(&mails[mails.len() - nth]["body"]);
-                return body
-                    .lines()
-                    .map(str::trim)
-                    .find(|l| l.len() == 6 && l.bytes().all(|b| b.is_ascii_digit()))
-                    .unwrap_or_else(|| panic!("no code in email {nth} to {email}: {body}"))
-                    .to_owned();
+                return as_str(&mails[mails.len() - nth]["body"]).to_owned();
             }
             assert!(
                 Instant::now() < deadline,
@@ -125,6 +119,16 @@ impl Server {
             );
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
+    }
+
+    /// The code in the `nth` email to `email`: 6 digits alone on a line.
+    pub async fn latest_code(&self, email: &str, nth: usize) -> String {
+        let body = self.email(email, nth).await;
+        body.lines()
+            .map(str::trim)
+            .find(|l| l.len() == 6 && l.bytes().all(|b| b.is_ascii_digit()))
+            .unwrap_or_else(|| panic!("no code in email {nth} to {email}: {body}"))
+            .to_owned()
     }
 }
 
@@ -269,6 +273,50 @@ impl Session {
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
         panic!("{css} never {what} (last: {last:?})");
+    }
+
+    /// Runs axe-core (the WCAG 2.0–2.2 A and AA rules) on the page as it is now and fails the
+    /// test with every violation found, naming `what` was being checked.
+    pub async fn assert_accessible(&self, what: &str) {
+        let violations = self.accessibility_violations().await;
+        assert!(
+            violations.is_empty(),
+            "accessibility violations on {what}:\n{}",
+            violations.join("\n")
+        );
+    }
+
+    /// axe-core's violations on the page as it is now, each as "rule: help at elements".
+    pub async fn accessibility_violations(&self) -> Vec<String> {
+        let axe = workspace_root().join("e2e/node_modules/axe-core/axe.min.js");
+        let source = std::fs::read_to_string(&axe)
+            .unwrap_or_else(|e| panic!("{}: {e} (scripts/setup.sh installs it)", axe.display()));
+        self.client
+            .execute(&format!("{source}\nreturn true;"), vec![])
+            .await
+            .expect("axe-core loads into the page");
+        let result = self
+            .client
+            .execute_async(
+                r#"const done = arguments[arguments.length - 1];
+                axe.run(document, { runOnly: { type: 'tag',
+                    values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'] } })
+                  .then(r => done(r.violations.map(v => v.id + ': ' + v.help + ' at ' +
+                      v.nodes.map(n => n.target.join(' ')).join(', '))))
+                  .catch(e => done(['axe-core failed: ' + e]));"#,
+                vec![],
+            )
+            .await
+            .expect("axe-core answers");
+        result
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(Value::as_str)
+                    .map(str::to_owned)
+                    .collect()
+            })
+            .unwrap_or_default()
     }
 
     /// Saves what the browser shows as `docs/screenshots/{browser}-{name}.png`.

@@ -37,6 +37,7 @@ async fn to_method_step(server: &Server, session: &Session, browser: Browser, us
         .unwrap();
     session.wait_for_text("h1", "Enter your username").await;
     session.screenshot(browser, "3-username").await;
+    session.assert_accessible("3-username").await;
     assert_eq!(focused_id(session).await, "username");
     session
         .element("#username")
@@ -77,15 +78,18 @@ async fn code_login(browser: Browser) {
     client.goto(&format!("{}/", server.base)).await.unwrap();
     session.wait_for_text("h1", "Log in").await;
     session.screenshot(browser, "1-landing").await;
+    session.assert_accessible("1-landing").await;
     client
         .goto(&format!("{}/login/organization", server.base))
         .await
         .unwrap();
     session.wait_for_text("h1", "Enter your Organization").await;
     session.screenshot(browser, "2-organization").await;
+    session.assert_accessible("2-organization").await;
 
     to_method_step(&server, &session, browser, "alex").await;
     session.screenshot(browser, "4-method").await;
+    session.assert_accessible("4-method").await;
 
     // Back keeps what was typed; Forward returns.
     client.back().await.unwrap();
@@ -123,6 +127,7 @@ async fn code_login(browser: Browser) {
     let resend = session.element("#resend").await;
     assert!(resend.attr("disabled").await.unwrap().is_some());
     session.screenshot(browser, "5-email-code").await;
+    session.assert_accessible("5-email-code").await;
 
     // The cooldown survives a reload.
     client.refresh().await.unwrap();
@@ -150,6 +155,7 @@ async fn code_login(browser: Browser) {
         )
         .await;
     session.screenshot(browser, "5-email-code-wrong").await;
+    session.assert_accessible("5-email-code-wrong").await;
 
     // The right one, pasted with a dash, submits by itself.
     let field = session.element("#code").await;
@@ -160,11 +166,27 @@ async fn code_login(browser: Browser) {
         .unwrap();
     logged_in_as(&session, "alex").await;
     session.screenshot(browser, "9-done").await;
+    session.assert_accessible("9-done").await;
 
     // The session lasts across a reload.
     client.refresh().await.unwrap();
     logged_in_as(&session, "alex").await;
     log_out(&session).await;
+
+    // Next time, the link in the email opens the code step with the code filled in.
+    to_method_step(&server, &session, browser, "alex").await;
+    session.element("#send-code").await.click().await.unwrap();
+    session
+        .wait_for_text("h1", "Enter the code from your email")
+        .await;
+    let body = server.email(ALEX_EMAIL, 2).await;
+    let link = body
+        .lines()
+        .map(str::trim)
+        .find(|l| l.starts_with(&format!("{}/login/code?", server.base)))
+        .unwrap_or_else(|| panic!("no link in {body}"));
+    client.goto(link).await.unwrap();
+    logged_in_as(&session, "alex").await;
     session.close().await;
 }
 
@@ -219,6 +241,7 @@ async fn password_login(browser: Browser) {
     field.clear().await.unwrap();
     field.send_keys("quiet-meadow-compass").await.unwrap();
     session.screenshot(browser, "6-password").await;
+    session.assert_accessible("6-password").await;
     session
         .element("button[type=submit]")
         .await
@@ -258,4 +281,76 @@ async fn firefox_password_login() {
 #[tokio::test]
 async fn webkit_password_login() {
     password_login(Browser::WebKit).await;
+}
+
+/// Presses Tab until the element with `id` has the focus (at most 12 times).
+async fn tab_to(session: &Session, id: &str) {
+    for _ in 0..12 {
+        if focused_id(session).await == id {
+            return;
+        }
+        let active = session.client.active_element().await.unwrap();
+        active.send_keys("\u{E004}").await.unwrap(); // Tab
+    }
+    panic!("Tab never reached #{id}");
+}
+
+async fn press_enter(session: &Session) {
+    let active = session.client.active_element().await.unwrap();
+    active.send_keys("\u{E007}").await.unwrap();
+}
+
+/// The whole password login with the keyboard only: typing, Tab and Enter.
+async fn keyboard_login(browser: Browser) {
+    let server = Server::start().await;
+    let session = Session::start(browser).await;
+    session
+        .client
+        .goto(&format!("{}/login/organization", server.base))
+        .await
+        .unwrap();
+    session.wait_for_text("h1", "Enter your Organization").await;
+    assert_eq!(focused_id(&session).await, "organization");
+    let type_here = |text: &'static str| {
+        let session = &session;
+        async move {
+            let active = session.client.active_element().await.unwrap();
+            active.send_keys(text).await.unwrap();
+        }
+    };
+    type_here("demo").await;
+    press_enter(&session).await;
+    session.wait_for_text("h1", "Enter your username").await;
+    assert_eq!(focused_id(&session).await, "username");
+    type_here("sam").await;
+    press_enter(&session).await;
+    session.wait_for_text("h1", "Choose how to log in").await;
+    tab_to(&session, "enter-password").await;
+    press_enter(&session).await;
+    session.wait_for_text("h1", "Enter your password").await;
+    assert_eq!(focused_id(&session).await, "password");
+    type_here("quiet-meadow-compass").await;
+    press_enter(&session).await;
+    logged_in_as(&session, "sam").await;
+    tab_to(&session, "logout").await;
+    press_enter(&session).await;
+    session
+        .wait_for_text(".notice", "You are logged out.")
+        .await;
+    session.close().await;
+}
+
+#[tokio::test]
+async fn chromium_keyboard_only_login() {
+    keyboard_login(Browser::Chromium).await;
+}
+
+#[tokio::test]
+async fn firefox_keyboard_only_login() {
+    keyboard_login(Browser::Firefox).await;
+}
+
+#[tokio::test]
+async fn webkit_keyboard_only_login() {
+    keyboard_login(Browser::WebKit).await;
 }

@@ -26,6 +26,13 @@ async fn landing_to_username_step(browser: Browser) {
         .unwrap();
     assert_eq!(as_str(&focused), "organization", "the field has the focus");
     field.send_keys("demo").await.unwrap();
+    // Opt in to remembering the Organization on this device.
+    let remember = session.element("#remember").await;
+    assert!(
+        !remember.is_selected().await.unwrap(),
+        "remembering is opt-in"
+    );
+    remember.click().await.unwrap();
     session
         .element("button[type=submit]")
         .await
@@ -40,6 +47,28 @@ async fn landing_to_username_step(browser: Browser) {
     let url = client.current_url().await.unwrap();
     assert_eq!(url.path(), "/login/username");
     assert_eq!(url.query(), Some("organization=demo"));
+
+    // A later visit finds the Organization filled in, and the box still ticked.
+    client
+        .goto(&format!("{}/login/organization", server.base))
+        .await
+        .unwrap();
+    session.wait_for_text("h1", "Enter your Organization").await;
+    let field = session.element("#organization").await;
+    assert_eq!(field.prop("value").await.unwrap().as_deref(), Some("demo"));
+    assert!(session
+        .element("#remember")
+        .await
+        .is_selected()
+        .await
+        .unwrap());
+    session
+        .element("button[type=submit]")
+        .await
+        .click()
+        .await
+        .unwrap();
+    session.wait_for_text("h1", "Enter your username").await;
 
     // A reload keeps the step and finds the Organization again from the URL.
     client.refresh().await.unwrap();

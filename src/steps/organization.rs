@@ -7,8 +7,8 @@ use member_login_api::OrganizationKey;
 
 use super::focus_when_mounted;
 use crate::api_client::RequestScope;
-use crate::messages;
 use crate::state::use_login_state;
+use crate::{device, messages};
 
 /// Step 2: the member names their Organization by ID or alias. Nothing is sent until what they
 /// typed has the shape of one.
@@ -16,11 +16,16 @@ use crate::state::use_login_state;
 pub fn OrganizationStep() -> impl IntoView {
     let state = use_login_state();
     let navigate = use_navigate();
-    // Coming back with "Change" shows what was entered before.
+    // Coming back with "Change" shows what was entered before; else what this device was
+    // asked to remember.
+    let remembered = device::remembered_organization();
+    let remember = RwSignal::new(remembered.is_some());
     let typed = RwSignal::new(
         state
             .organization
-            .with_untracked(|org| org.as_ref().map(|o| o.alias.clone()).unwrap_or_default()),
+            .with_untracked(|org| org.as_ref().map(|o| o.alias.clone()))
+            .or(remembered)
+            .unwrap_or_default(),
     );
     let error = RwSignal::new(None::<&'static str>);
     let field = NodeRef::<Input>::new();
@@ -46,6 +51,7 @@ pub fn OrganizationStep() -> impl IntoView {
     let replace = linked.is_some();
     Effect::new(move |_| match lookup.value().get() {
         Some(Ok(org)) => {
+            device::remember_organization(remember.get_untracked().then_some(org.alias.as_str()));
             let next = format!("/login/username?organization={}", org.alias);
             state.organization.set(Some(org));
             navigate(
@@ -100,6 +106,28 @@ pub fn OrganizationStep() -> impl IntoView {
             <p id="organization-error" class="field-error" role="alert">
                 {move || error.get()}
             </p>
+            <div class="checkbox">
+                <input
+                    type="checkbox"
+                    id="remember"
+                    prop:checked=move || remember.get()
+                    on:change=move |ev| remember.set(event_target_checked(&ev))
+                    aria-describedby="remember-hint"
+                />
+                <label for="remember">"Remember this Organization on this device"</label>
+            </div>
+            <p id="remember-hint" class="hint">"Only the Organization is kept; never a password."</p>
+            <div class="checkbox">
+                <input
+                    type="checkbox"
+                    id="remember"
+                    prop:checked=move || remember.get()
+                    on:change=move |ev| remember.set(event_target_checked(&ev))
+                    aria-describedby="remember-hint"
+                />
+                <label for="remember">"Remember this Organization on this device"</label>
+            </div>
+            <p id="remember-hint" class="hint">"Only the Organization is kept, never a password."</p>
             <button type="submit" class="button primary" aria-disabled=move || lookup.pending().get().then_some("true")>
                 {move || if lookup.pending().get() { "Checking…" } else { "Continue" }}
             </button>
