@@ -145,6 +145,32 @@ fn self_signed_certificate(dir: &Path) -> (PathBuf, PathBuf, reqwest::Certificat
     (cert, key, trusted)
 }
 
+/// Declares one test per browser engine for `journey(Browser)`: `journey::chromium`,
+/// `journey::firefox`, `journey::webkit`.
+#[macro_export]
+macro_rules! in_every_browser {
+    ($($journey:ident),+ $(,)?) => {$(
+        mod $journey {
+            use $crate::Browser;
+
+            #[tokio::test]
+            async fn chromium() {
+                super::$journey(Browser::Chromium).await;
+            }
+
+            #[tokio::test]
+            async fn firefox() {
+                super::$journey(Browser::Firefox).await;
+            }
+
+            #[tokio::test]
+            async fn webkit() {
+                super::$journey(Browser::WebKit).await;
+            }
+        }
+    )+};
+}
+
 /// The three browser engines the app is tested in.
 #[derive(Debug, Clone, Copy)]
 pub enum Browser {

@@ -2,7 +2,7 @@
 //! three browser engines against the real server over HTTPS; with a wrong code, the resend
 //! cooldown across a reload, Back/Forward between steps, a reload when done, and logout.
 
-use member_login_e2e::{as_str, Browser, Server, Session};
+use member_login_e2e::{as_str, in_every_browser, Browser, Server, Session};
 
 const ALEX_EMAIL: &str = "alex@demo.example";
 
@@ -202,6 +202,15 @@ async fn password_login(browser: Browser) {
         .unwrap();
     session.wait_for_text("h1", "Enter your password").await;
     assert_eq!(focused_id(&session).await, "password");
+    // Reload, Back and Forward keep the step, the Organization and the username.
+    session.client.refresh().await.unwrap();
+    session.wait_for_text("h1", "Enter your password").await;
+    session.wait_for_text("#current-username", "sam").await;
+    session.client.back().await.unwrap();
+    session.wait_for_text("h1", "Choose how to log in").await;
+    session.wait_for_text("#current-username", "sam").await;
+    session.client.forward().await.unwrap();
+    session.wait_for_text("h1", "Enter your password").await;
     let field = session.element("#password").await;
     field.send_keys("not-the-password").await.unwrap();
     session
@@ -251,36 +260,6 @@ async fn password_login(browser: Browser) {
     logged_in_as(&session, "sam").await;
     log_out(&session).await;
     session.close().await;
-}
-
-#[tokio::test]
-async fn chromium_code_login() {
-    code_login(Browser::Chromium).await;
-}
-
-#[tokio::test]
-async fn firefox_code_login() {
-    code_login(Browser::Firefox).await;
-}
-
-#[tokio::test]
-async fn webkit_code_login() {
-    code_login(Browser::WebKit).await;
-}
-
-#[tokio::test]
-async fn chromium_password_login() {
-    password_login(Browser::Chromium).await;
-}
-
-#[tokio::test]
-async fn firefox_password_login() {
-    password_login(Browser::Firefox).await;
-}
-
-#[tokio::test]
-async fn webkit_password_login() {
-    password_login(Browser::WebKit).await;
 }
 
 /// Presses Tab until the element with `id` has the focus (at most 12 times).
@@ -340,17 +319,4 @@ async fn keyboard_login(browser: Browser) {
     session.close().await;
 }
 
-#[tokio::test]
-async fn chromium_keyboard_only_login() {
-    keyboard_login(Browser::Chromium).await;
-}
-
-#[tokio::test]
-async fn firefox_keyboard_only_login() {
-    keyboard_login(Browser::Firefox).await;
-}
-
-#[tokio::test]
-async fn webkit_keyboard_only_login() {
-    keyboard_login(Browser::WebKit).await;
-}
+in_every_browser!(code_login, password_login, keyboard_login);

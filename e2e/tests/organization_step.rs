@@ -1,7 +1,7 @@
 //! A member opens the landing page, names the demo Organization by alias and reaches the
 //! username step, in each of the three browser engines, against the real server.
 
-use member_login_e2e::{as_str, Browser, Server, Session};
+use member_login_e2e::{as_str, in_every_browser, Browser, Server, Session};
 
 async fn landing_to_username_step(browser: Browser) {
     let server = Server::start().await;
@@ -111,17 +111,4 @@ async fn landing_to_username_step(browser: Browser) {
     session.close().await;
 }
 
-#[tokio::test]
-async fn chromium_reaches_the_username_step() {
-    landing_to_username_step(Browser::Chromium).await;
-}
-
-#[tokio::test]
-async fn firefox_reaches_the_username_step() {
-    landing_to_username_step(Browser::Firefox).await;
-}
-
-#[tokio::test]
-async fn webkit_reaches_the_username_step() {
-    landing_to_username_step(Browser::WebKit).await;
-}
+in_every_browser!(landing_to_username_step);

@@ -4,7 +4,9 @@ use leptos::web_sys::SubmitEvent;
 use member_login_api::flow::{normalize_code, VerifyCode};
 use member_login_api::CODE_LENGTH;
 
-use super::{focus_when_mounted, query_param, Notice, StepContext, StepKit};
+use super::{
+    focus_when_mounted, query_param, FieldError, Notice, StepContext, StepKit, SubmitButton,
+};
 use crate::messages;
 use crate::wizard::{countdown_text, seconds_left, Step};
 
@@ -92,9 +94,7 @@ pub fn EmailCodeStep() -> impl IntoView {
             });
         }
     };
-    let error = { move || kit.error_text() };
-    let has_error = { move || kit.error_text().is_some() };
-    let busy = kit.busy;
+    let has_error = move || kit.error_text().is_some();
     view! {
         <form on:submit=on_submit novalidate>
             <h1>"Enter the code from your email"</h1>
@@ -115,16 +115,8 @@ pub fn EmailCodeStep() -> impl IntoView {
                 aria-invalid=move || has_error().then_some("true")
                 aria-describedby="code-error"
             />
-            <p id="code-error" class="field-error" role="alert">
-                {error}
-            </p>
-            <button
-                type="submit"
-                class="button primary"
-                aria-disabled=move || busy.get().then_some("true")
-            >
-                {move || if busy.get() { "Checking…" } else { "Continue" }}
-            </button>
+            <FieldError id="code-error" kit=kit />
+            <SubmitButton busy=kit.busy />
         </form>
         <section class="aside" aria-labelledby="help-heading">
             <h2 id="help-heading">"Did not receive the email?"</h2>

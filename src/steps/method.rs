@@ -1,7 +1,7 @@
 use leptos::prelude::*;
 use member_login_api::LoginMethod;
 
-use super::{focus_when_mounted, Notice, StepContext, StepKit};
+use super::{focus_when_mounted, FieldError, Notice, StepContext, StepKit};
 use crate::wizard::Step;
 
 /// Step 4: "Send code" or "Enter password", only those the Organization enables.
@@ -33,7 +33,6 @@ pub fn MethodStep() -> impl IntoView {
         }
     };
     let password_url = { move || Step::Password.url(&kit.organization_alias(), Some(&flow_id())) };
-    let error = { move || kit.error_text() };
     let busy = kit.busy;
     view! {
         <h1 tabindex="-1" node_ref=heading>"Choose how to log in"</h1>
@@ -59,6 +58,6 @@ pub fn MethodStep() -> impl IntoView {
                 </a>
             </Show>
         </div>
-        <p class="field-error" role="alert">{error}</p>
+        <FieldError id="method-error" kit=kit />
     }
 }

@@ -302,3 +302,24 @@ fn Notice() -> impl IntoView {
     state.notice.set(None);
     text.map(|t| view! { <p class="notice" role="status">{t}</p> })
 }
+
+/// The step's submit button: "Continue", and "Checking…" while its request is in flight
+/// (`aria-disabled`, so it keeps the focus and screen readers still find it).
+#[component]
+fn SubmitButton(#[prop(into)] busy: Signal<bool>) -> impl IntoView {
+    view! {
+        <button type="submit" class="button primary" aria-disabled=move || busy.get().then_some("true")>
+            {move || if busy.get() { "Checking…" } else { "Continue" }}
+        </button>
+    }
+}
+
+/// The step's error line, announced when it changes and tied to its field by `id`.
+#[component]
+fn FieldError(id: &'static str, kit: StepKit) -> impl IntoView {
+    view! {
+        <p id=id class="field-error" role="alert">
+            {move || kit.error_text()}
+        </p>
+    }
+}

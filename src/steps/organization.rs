@@ -5,7 +5,7 @@ use leptos_router::hooks::{use_navigate, use_query_map};
 use leptos_router::NavigateOptions;
 use member_login_api::OrganizationKey;
 
-use super::focus_when_mounted;
+use super::{focus_when_mounted, SubmitButton};
 use crate::api_client::RequestScope;
 use crate::state::use_login_state;
 use crate::{device, messages};
@@ -116,21 +116,8 @@ pub fn OrganizationStep() -> impl IntoView {
                 />
                 <label for="remember">"Remember this Organization on this device"</label>
             </div>
-            <p id="remember-hint" class="hint">"Only the Organization is kept; never a password."</p>
-            <div class="checkbox">
-                <input
-                    type="checkbox"
-                    id="remember"
-                    prop:checked=move || remember.get()
-                    on:change=move |ev| remember.set(event_target_checked(&ev))
-                    aria-describedby="remember-hint"
-                />
-                <label for="remember">"Remember this Organization on this device"</label>
-            </div>
             <p id="remember-hint" class="hint">"Only the Organization is kept, never a password."</p>
-            <button type="submit" class="button primary" aria-disabled=move || lookup.pending().get().then_some("true")>
-                {move || if lookup.pending().get() { "Checking…" } else { "Continue" }}
-            </button>
+            <SubmitButton busy=Signal::derive(move || lookup.pending().get()) />
         </form>
     }
 }

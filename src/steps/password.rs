@@ -3,7 +3,7 @@ use leptos::prelude::*;
 use leptos::web_sys::SubmitEvent;
 use member_login_api::flow::SubmitPassword;
 
-use super::{focus_when_mounted, Notice, StepContext, StepKit};
+use super::{focus_when_mounted, FieldError, Notice, StepContext, StepKit, SubmitButton};
 use crate::messages;
 use crate::wizard::Step;
 
@@ -36,9 +36,7 @@ pub fn PasswordStep() -> impl IntoView {
             });
         }
     };
-    let error = { move || kit.error_text() };
-    let has_error = { move || kit.error_text().is_some() };
-    let busy = kit.busy;
+    let has_error = move || kit.error_text().is_some();
     let username = move || state.username.get();
     view! {
         <form on:submit=on_submit novalidate>
@@ -82,16 +80,8 @@ pub fn PasswordStep() -> impl IntoView {
                     "Show password"
                 </button>
             </div>
-            <p id="password-error" class="field-error" role="alert">
-                {error}
-            </p>
-            <button
-                type="submit"
-                class="button primary"
-                aria-disabled=move || busy.get().then_some("true")
-            >
-                {move || if busy.get() { "Checking…" } else { "Continue" }}
-            </button>
+            <FieldError id="password-error" kit=kit />
+            <SubmitButton busy=kit.busy />
         </form>
     }
 }

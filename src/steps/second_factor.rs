@@ -3,7 +3,7 @@ use leptos::prelude::*;
 use leptos::web_sys::SubmitEvent;
 use member_login_api::flow::{normalize_code, normalize_recovery_code, SubmitSecondFactor};
 
-use super::{focus_when_mounted, Notice, StepContext, StepKit};
+use super::{focus_when_mounted, FieldError, Notice, StepContext, StepKit, SubmitButton};
 use crate::messages;
 use crate::wizard::Step;
 
@@ -57,9 +57,7 @@ pub fn SecondFactorStep() -> impl IntoView {
             }
         }
     };
-    let error = { move || kit.error_text() };
-    let has_error = { move || kit.error_text().is_some() };
-    let busy = kit.busy;
+    let has_error = move || kit.error_text().is_some();
     view! {
         <form on:submit=on_submit novalidate>
             <h1>"Two-factor authentication"</h1>
@@ -88,16 +86,8 @@ pub fn SecondFactorStep() -> impl IntoView {
                 aria-invalid=move || has_error().then_some("true")
                 aria-describedby="second-factor-error"
             />
-            <p id="second-factor-error" class="field-error" role="alert">
-                {error}
-            </p>
-            <button
-                type="submit"
-                class="button primary"
-                aria-disabled=move || busy.get().then_some("true")
-            >
-                {move || if busy.get() { "Checking…" } else { "Continue" }}
-            </button>
+            <FieldError id="second-factor-error" kit=kit />
+            <SubmitButton busy=kit.busy />
             <button type="button" class="link-button" id="switch-factor" on:click=switch>
                 {move || {
                     if recovery.get() {

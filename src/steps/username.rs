@@ -6,7 +6,9 @@ use leptos_router::components::Redirect;
 use member_login_api::flow::{normalize_username, CreateFlow};
 use member_login_api::OrganizationKey;
 
-use super::{focus_when_mounted, query_param, Notice, StepContext, StepKit};
+use super::{
+    focus_when_mounted, query_param, FieldError, Notice, StepContext, StepKit, SubmitButton,
+};
 use crate::messages;
 use crate::wizard::Step;
 
@@ -58,10 +60,7 @@ pub fn UsernameStep() -> impl IntoView {
             });
         }
     };
-    let error = { move || kit.error_text() };
-    let has_error = { move || kit.error_text().is_some() };
-    let has_error2 = has_error;
-    let busy = kit.busy;
+    let has_error = move || kit.error_text().is_some();
     view! {
         <form on:submit=on_submit novalidate>
             <h1>"Enter your username"</h1>
@@ -83,19 +82,11 @@ pub fn UsernameStep() -> impl IntoView {
                 on:input=move |ev| state.username.set(event_target_value(&ev))
                 aria-invalid=move || has_error().then_some("true")
                 aria-describedby=move || {
-                    if has_error2() { "username-hint username-error" } else { "username-hint" }
+                    if has_error() { "username-hint username-error" } else { "username-hint" }
                 }
             />
-            <p id="username-error" class="field-error" role="alert">
-                {error}
-            </p>
-            <button
-                type="submit"
-                class="button primary"
-                aria-disabled=move || busy.get().then_some("true")
-            >
-                {move || if busy.get() { "Checking…" } else { "Continue" }}
-            </button>
+            <FieldError id="username-error" kit=kit />
+            <SubmitButton busy=kit.busy />
         </form>
     }
     .into_any()
