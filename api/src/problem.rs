@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::flow::Flow;
+use crate::session::PasswordRule;
 
 pub const PROBLEM_CONTENT_TYPE: &str = "application/problem+json";
 
@@ -52,6 +53,8 @@ pub enum ProblemCode {
     CsrfRejected,
     /// No valid session.
     Unauthenticated,
+    /// The new password breaks rules; `rules` says which.
+    PasswordRejected,
     /// Something failed on the server; trying again later may work.
     Internal,
     /// A code this app version does not know yet.
@@ -62,7 +65,7 @@ pub enum ProblemCode {
 impl ProblemCode {
     /// Every code the server can answer (all but `Unknown`), for documents and tests that
     /// must list them all.
-    pub const ALL: [ProblemCode; 21] = [
+    pub const ALL: [ProblemCode; 22] = [
         Self::InvalidOrganization,
         Self::OrganizationNotFound,
         Self::NotFound,
@@ -83,6 +86,7 @@ impl ProblemCode {
         Self::RateLimited,
         Self::CsrfRejected,
         Self::Unauthenticated,
+        Self::PasswordRejected,
         Self::Internal,
     ];
 
@@ -94,7 +98,8 @@ impl ProblemCode {
             | Self::InvalidUsername
             | Self::InvalidCodeFormat
             | Self::CodeExpired
-            | Self::MethodNotEnabled => 400,
+            | Self::MethodNotEnabled
+            | Self::PasswordRejected => 400,
             Self::InvalidCredentials | Self::Unauthenticated => 401,
             Self::AccountLocked | Self::CsrfRejected => 403,
             Self::OrganizationNotFound | Self::NotFound | Self::FlowNotFound => 404,
@@ -126,6 +131,9 @@ pub struct Problem {
     /// With `invalid_credentials` on a code: wrong tries left for this code.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub attempts_left: Option<u8>,
+    /// With `password_rejected`: every rule the new password breaks.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub rules: Vec<PasswordRule>,
     /// With `flow_expired`: a new flow that keeps the Organization and username.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub replacement: Option<Box<Flow>>,
@@ -145,6 +153,7 @@ impl Problem {
             detail: None,
             retry_after: None,
             attempts_left: None,
+            rules: Vec::new(),
             replacement: None,
         }
     }

@@ -432,6 +432,86 @@ impl Db {
         .await
     }
 
+    /// The member's new password, chosen by themself: it meets the password-renewal
+    /// requirement.
+    pub async fn set_password(
+        &self,
+        member_id: &str,
+        hash: &str,
+        now: i64,
+    ) -> Result<(), sqlx::Error> {
+        sqlx::query("UPDATE members SET password_hash = ?, password_changed_at = ? WHERE id = ?")
+            .bind(hash)
+            .bind(now)
+            .bind(member_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Ends every session of the member but the one with `keep_hash`.
+    pub async fn end_other_sessions(
+        &self,
+        member_id: &str,
+        keep_hash: &str,
+    ) -> Result<(), sqlx::Error> {
+        sqlx::query("DELETE FROM sessions WHERE member_id = ? AND token_hash != ?")
+            .bind(member_id)
+            .bind(keep_hash)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    pub async fn set_totp_pending(&self, member_id: &str, secret: &str) -> Result<(), sqlx::Error> {
+        sqlx::query("UPDATE members SET totp_pending_secret = ? WHERE id = ?")
+            .bind(secret)
+            .bind(member_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    pub async fn totp_pending(&self, member_id: &str) -> Result<Option<String>, sqlx::Error> {
+        let row: Option<(Option<String>,)> =
+            sqlx::query_as("SELECT totp_pending_secret FROM members WHERE id = ?")
+                .bind(member_id)
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(row.and_then(|(secret,)| secret))
+    }
+
+    /// Makes the pending secret the member's authenticator (with `step` already used) and
+    /// replaces their recovery codes with these hashes, all at once.
+    pub async fn activate_totp(
+        &self,
+        member_id: &str,
+        step: i64,
+        recovery_hashes: &[String],
+    ) -> Result<(), sqlx::Error> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(
+            "UPDATE members SET totp_secret = totp_pending_secret, totp_pending_secret = NULL,
+                    totp_last_step = ? WHERE id = ?",
+        )
+        .bind(step)
+        .bind(member_id)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query("DELETE FROM recovery_codes WHERE member_id = ?")
+            .bind(member_id)
+            .execute(&mut *tx)
+            .await?;
+        for hash in recovery_hashes {
+            sqlx::query("INSERT INTO recovery_codes (member_id, code_hash) VALUES (?, ?)")
+                .bind(member_id)
+                .bind(hash)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await
+    }
+
     /// Records `step` as the member's last used authenticator step, only if it is later than
     /// the last one: of two requests with the same code, only one succeeds.
     pub async fn claim_totp_step(&self, member_id: &str, step: i64) -> Result<bool, sqlx::Error> {
@@ -512,21 +592,96 @@ impl Db {
         Ok(())
     }
 
-    /// Only the newest code is valid: forgets the codes of the member's other flows.
+    /// Only the newest code is valid: forgets the codes of the other flows for the same
+    /// Organization and username. Keyed by the username, not the member, so that the same
+    /// happens whether or not a member has it.
     pub async fn forget_other_codes(
         &self,
-        member_id: &str,
+        organization_id: &str,
+        username: &str,
         keep_flow: &str,
     ) -> Result<(), sqlx::Error> {
         sqlx::query(
             "UPDATE flows SET code_hash = NULL, code_expires_at = NULL, code_attempts_left = NULL
-             WHERE member_id = ? AND id != ?",
+             WHERE organization_id = ? AND username = ? AND id != ?",
         )
-        .bind(member_id)
+        .bind(organization_id)
+        .bind(username)
         .bind(keep_flow)
         .execute(&self.pool)
         .await?;
         Ok(())
+    }
+
+    /// The codes sent, and when the next may be, over the flows for this Organization and
+    /// username started since `since`: the resend cooldown holds across flows.
+    pub async fn code_history(
+        &self,
+        organization_id: &str,
+        username: &str,
+        since: i64,
+    ) -> Result<(i64, i64), sqlx::Error> {
+        let (sent, available): (Option<i64>, Option<i64>) = sqlx::query_as(
+            "SELECT MAX(codes_sent), MAX(resend_available_at) FROM flows
+             WHERE organization_id = ? AND username = ? AND created_at >= ?",
+        )
+        .bind(organization_id)
+        .bind(username)
+        .bind(since)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok((sent.unwrap_or(0), available.unwrap_or(0)))
+    }
+
+    /// Uses one try of the flow's code, if that code is still the live one and has tries left;
+    /// the last try forgets the code. Returns the tries left, or `None` when the code was gone.
+    /// One statement, so parallel guesses cannot share a try.
+    pub async fn take_code_try(
+        &self,
+        flow_id: &str,
+        code_hash: &str,
+    ) -> Result<Option<i64>, sqlx::Error> {
+        let row: Option<(i64,)> = sqlx::query_as(
+            "UPDATE flows SET code_attempts_left = code_attempts_left - 1,
+                    code_hash = CASE WHEN code_attempts_left <= 1 THEN NULL ELSE code_hash END
+             WHERE id = ? AND code_hash = ? AND code_attempts_left > 0
+             RETURNING code_attempts_left",
+        )
+        .bind(flow_id)
+        .bind(code_hash)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.map(|(left,)| left))
+    }
+
+    /// Uses up the flow's code if it is still the live one. Of two requests with the same
+    /// right code, only one gets `true`.
+    pub async fn consume_code(&self, flow_id: &str, code_hash: &str) -> Result<bool, sqlx::Error> {
+        let done = sqlx::query(
+            "UPDATE flows SET code_hash = NULL, code_expires_at = NULL, code_attempts_left = NULL
+             WHERE id = ? AND code_hash = ?",
+        )
+        .bind(flow_id)
+        .bind(code_hash)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Whether the member has this recovery code unused (it is not used up here).
+    pub async fn has_recovery_code(
+        &self,
+        member_id: &str,
+        code_hash: &str,
+    ) -> Result<bool, sqlx::Error> {
+        let row: Option<(i64,)> = sqlx::query_as(
+            "SELECT 1 FROM recovery_codes WHERE member_id = ? AND code_hash = ? AND used_at IS NULL",
+        )
+        .bind(member_id)
+        .bind(code_hash)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.is_some())
     }
 
     pub async fn insert_session(

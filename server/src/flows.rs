@@ -141,7 +141,7 @@ async fn load(state: &AppState, id: &str) -> Result<(FlowRecord, OrganizationRec
             &org,
             vec![FlowMessage::FlowRestarted],
         )));
-        return Err(ApiError(problem));
+        return Err(ApiError(Box::new(problem)));
     }
     Ok((flow, org))
 }
@@ -266,9 +266,17 @@ pub async fn send_code(
     require_state(&flow, &[FlowState::ChooseMethod, FlowState::EmailCode])?;
     require_method(&org, LoginMethod::EmailCode)?;
     let now = now();
-    if let Some(at) = flow.resend_available_at.filter(|at| *at > now) {
-        return Err(ApiError::rate_limited((at - now) as u64));
+    // The cooldown holds across this username's flows of the last hour, so starting a new
+    // flow does not send another email sooner.
+    let username = flow.username.clone().unwrap_or_default();
+    let (sent_recently, available_at) = state
+        .db
+        .code_history(&flow.organization_id, &username, now - 3600)
+        .await?;
+    if available_at > now {
+        return Err(ApiError::rate_limited((available_at - now) as u64));
     }
+    flow.codes_sent = flow.codes_sent.max(sent_recently);
     let code = new_code(CODE_LENGTH);
     flow.code_hash = Some(digest(&[&flow.id, &code]));
     flow.code_expires_at = Some(now + CODE_SECONDS);
@@ -277,11 +285,9 @@ pub async fn send_code(
     flow.resend_available_at = Some(now + resend_cooldown(flow.codes_sent));
     flow.state = state_name(FlowState::EmailCode).into();
     state.db.update_flow(&flow).await?;
-    // The same statement runs for an unknown username (matching no row), so timing tells
-    // nothing.
     state
         .db
-        .forget_other_codes(flow.member_id.as_deref().unwrap_or_default(), &flow.id)
+        .forget_other_codes(&flow.organization_id, &username, &flow.id)
         .await?;
     if let Some(member) = member_of(&state, &flow).await? {
         let link = format!(
@@ -338,19 +344,20 @@ pub async fn verify_code(
         return Err(ApiError::new(ProblemCode::CodeExpired, "The code expired"));
     }
     let member = member_of(&state, &flow).await?;
+    let right = same(&digest(&[&flow.id, &code]), &stored);
     match member {
-        Some(member) if same(&digest(&[&flow.id, &code]), &stored) => {
+        // Only one of two requests with the right code gets to use it.
+        Some(member) if right && state.db.consume_code(&flow.id, &stored).await? => {
             forget_code(&mut flow);
             complete(&state, flow, &org, member, &headers).await
         }
         _ => {
-            let left = flow.code_attempts_left.unwrap_or(1) - 1;
-            if left <= 0 {
-                forget_code(&mut flow);
-            } else {
-                flow.code_attempts_left = Some(left);
-            }
-            state.db.update_flow(&flow).await?;
+            let Some(left) = state.db.take_code_try(&flow.id, &stored).await? else {
+                return Err(ApiError::new(
+                    ProblemCode::CodeRequired,
+                    "Send a new code first",
+                ));
+            };
             fail(&state, &flow, &org).await?;
             let mut err = ApiError::invalid_credentials();
             err.0.attempts_left = Some(left.max(0) as u8);
@@ -450,10 +457,15 @@ pub async fn second_factor(
         }
         SubmitSecondFactor::RecoveryCode { code } => {
             let code = normalize_recovery_code(&code).ok_or_else(malformed)?;
-            state
-                .db
-                .use_recovery_code(&member.id, &digest(&[&member.id, &code]), now())
-                .await?
+            let hash = digest(&[&member.id, &code]);
+            if !state.db.has_recovery_code(&member.id, &hash).await? {
+                false
+            } else if member.locked || requirements::overdue(&org, &member, now()) {
+                // Right code, but the login cannot complete: say why, and keep the code.
+                return complete(&state, flow, &org, member, &headers).await;
+            } else {
+                state.db.use_recovery_code(&member.id, &hash, now()).await?
+            }
         }
     };
     if ok {
@@ -474,6 +486,8 @@ async fn complete(
     member: MemberRecord,
     headers: &HeaderMap,
 ) -> Result<Response, ApiError> {
+    // Read again: failures recorded by parallel requests since may have locked the member.
+    let member = state.db.member(&member.id).await?.unwrap_or(member);
     if member.locked {
         state.db.update_flow(&flow).await?;
         return Err(ApiError::new(

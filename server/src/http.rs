@@ -11,7 +11,7 @@ use tower_http::cors::{AllowOrigin, CorsLayer};
 use crate::db::StoredEmail;
 use crate::problem::{ApiError, ApiPath};
 use crate::state::AppState;
-use crate::{flows, guard, session, static_files, Config};
+use crate::{account, flows, guard, session, static_files, Config};
 
 /// Request bodies are small JSON documents; anything larger is refused with 413.
 pub const BODY_LIMIT: usize = 16 * 1024;
@@ -30,6 +30,9 @@ pub fn router(state: AppState, config: &Config) -> Router {
         .route("/flows/{id}/password", post(flows::password))
         .route("/flows/{id}/second-factor", post(flows::second_factor))
         .route("/session", get(session::current).delete(session::logout))
+        .route("/session/password", post(account::change_password))
+        .route("/session/mfa", post(account::start_mfa))
+        .route("/session/mfa/verify", post(account::verify_mfa))
         .route("/dev/mailbox", get(dev_mailbox))
         .route(
             "/openapi.json",

@@ -1,6 +1,7 @@
 //! The reference login API server for Member Login: the login API over HTTP, backed by one
 //! SQLite file, and (optionally) the built app's `dist/` on the same origin.
 
+pub mod account;
 pub mod db;
 pub mod demo;
 pub mod flows;

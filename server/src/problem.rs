@@ -9,13 +9,14 @@ use axum::Json;
 use member_login_api::{Problem, ProblemCode, PROBLEM_CONTENT_TYPE};
 use serde::de::DeserializeOwned;
 
-/// An error a handler returns; it becomes a problem document.
+/// An error a handler returns; it becomes a problem document. Boxed: errors are the rare
+/// path, and a small `Result` keeps the common one cheap.
 #[derive(Debug)]
-pub struct ApiError(pub Problem);
+pub struct ApiError(pub Box<Problem>);
 
 impl ApiError {
     pub fn new(code: ProblemCode, title: &str) -> Self {
-        Self(Problem::new(code, title))
+        Self(Box::new(Problem::new(code, title)))
     }
 
     /// 429 with `Retry-After: seconds`.

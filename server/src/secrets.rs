@@ -22,6 +22,25 @@ pub fn new_code(length: usize) -> String {
         .collect()
 }
 
+/// A new authenticator secret: 20 random bytes (160 bits, as RFC 4226 recommends).
+pub fn new_totp_secret() -> [u8; 20] {
+    rand::rng().random()
+}
+
+/// A recovery code: 12 characters of a–z and 2–7 (60 bits), grouped by four with dashes.
+pub fn new_recovery_code() -> String {
+    const ALPHABET: &[u8; 32] = b"abcdefghijklmnopqrstuvwxyz234567";
+    let mut rng = rand::rng();
+    let chars: Vec<char> = (0..12)
+        .map(|_| char::from(ALPHABET[rng.random_range(0..32)]))
+        .collect();
+    chars
+        .chunks(4)
+        .map(|group| group.iter().collect::<String>())
+        .collect::<Vec<_>>()
+        .join("-")
+}
+
 /// SHA-256 of the parts joined by `:`, hex. For secrets that are random and short-lived
 /// (codes, session tokens); passwords use [`hash_password`].
 pub fn digest(parts: &[&str]) -> String {
@@ -99,6 +118,18 @@ mod tests {
             .iter()
             .all(|c| c.len() == 6 && c.bytes().all(|b| b.is_ascii_digit())));
         assert!(codes.len() > 45, "random codes rarely repeat");
+    }
+
+    #[test]
+    fn recovery_codes_are_grouped_and_normalise_to_what_is_stored() {
+        let code = new_recovery_code();
+        assert_eq!(code.len(), 14);
+        assert_eq!(code.matches('-').count(), 2);
+        let typed = code.to_uppercase().replace('-', " ");
+        assert_eq!(
+            member_login_api::flow::normalize_recovery_code(&typed).unwrap(),
+            code.replace('-', "")
+        );
     }
 
     #[test]

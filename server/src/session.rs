@@ -62,15 +62,16 @@ fn unauthenticated() -> ApiError {
     ApiError::new(ProblemCode::Unauthenticated, "Not logged in")
 }
 
-/// `GET /api/v1/session`
-pub async fn current(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-) -> Result<Json<Session>, ApiError> {
-    let token = token(&headers).ok_or_else(unauthenticated)?;
-    let (member_id, expires_at) = state
+/// The member and Organization of the request's live session, and the session's token hash.
+/// A locked member is refused; one whose grace period ran out is locked now.
+pub async fn authenticated(
+    state: &AppState,
+    headers: &HeaderMap,
+) -> Result<(MemberRecord, OrganizationRecord, String), ApiError> {
+    let token_hash = digest(&[token(headers).ok_or_else(unauthenticated)?]);
+    let (member_id, _) = state
         .db
-        .session(&digest(&[token]), now())
+        .session(&token_hash, now())
         .await?
         .ok_or_else(unauthenticated)?;
     let member = state
@@ -89,13 +90,37 @@ pub async fn current(
         .organization_record(&member.organization_id)
         .await?
         .ok_or_else(unauthenticated)?;
-    let now = now();
-    if requirements::overdue(&org, &member, now) {
+    if requirements::overdue(&org, &member, now()) {
         state.db.lock_member(&member.id).await?;
         return Err(flows::grace_period_over());
     }
-    let requirements = requirements::pending(&org, &member, now);
-    Ok(Json(Session {
+    Ok((member, org, token_hash))
+}
+
+/// The session as `GET /api/v1/session` answers it, read afresh (after a change, say).
+pub async fn session_of(
+    state: &AppState,
+    member_id: &str,
+    token_hash: &str,
+) -> Result<Session, ApiError> {
+    let now = now();
+    let (_, expires_at) = state
+        .db
+        .session(token_hash, now)
+        .await?
+        .ok_or_else(unauthenticated)?;
+    let member = state
+        .db
+        .member(member_id)
+        .await?
+        .ok_or_else(unauthenticated)?;
+    let org = state
+        .db
+        .organization_record(&member.organization_id)
+        .await?
+        .ok_or_else(unauthenticated)?;
+    Ok(Session {
+        requirements: requirements::pending(&org, &member, now),
         member: Member {
             username: member.username,
             email: member.email,
@@ -103,8 +128,16 @@ pub async fn current(
         organization: org.public,
         expires_at,
         now,
-        requirements,
-    }))
+    })
+}
+
+/// `GET /api/v1/session`
+pub async fn current(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Json<Session>, ApiError> {
+    let (member, _, token_hash) = authenticated(&state, &headers).await?;
+    session_of(&state, &member.id, &token_hash).await.map(Json)
 }
 
 /// `DELETE /api/v1/session`: ends the session on the server and clears the cookie. Answers 204

@@ -160,7 +160,8 @@ async fn only_the_newest_code_is_valid() {
     server.send_code(&first).await;
     let first_code = server.code_number(ALEX, 1).await;
     let second = server.flow_for("alex").await;
-    server.send_code(&second).await;
+    server.sql("UPDATE flows SET resend_available_at = 0").await;
+    assert_eq!(server.send_code(&second).await.status(), 200);
     let second_code = server.code_number(ALEX, 2).await;
     expect_problem(
         server.verify(&first, &first_code).await,
@@ -245,6 +246,79 @@ async fn five_wrong_tries_use_up_a_code() {
         .unwrap();
     assert_eq!(shown.code.unwrap().attempts_left, 5);
     assert_eq!(server.verify(&flow, &fresh).await.status(), 200);
+}
+
+#[tokio::test]
+async fn a_new_flow_does_not_skip_the_resend_cooldown() {
+    let server = start().await;
+    for username in ["alex", "nobody-here"] {
+        let first = server.flow_for(username).await;
+        assert_eq!(server.send_code(&first).await.status(), 200);
+        let second = server.flow_for(username).await;
+        expect_problem(
+            server.send_code(&second).await,
+            429,
+            ProblemCode::RateLimited,
+        )
+        .await;
+    }
+}
+
+#[tokio::test]
+async fn a_newer_code_elsewhere_answers_the_same_for_known_and_unknown_usernames() {
+    let server = start().await;
+    let mut answers = Vec::new();
+    for username in ["alex", "nobody-here"] {
+        let first = server.flow_for(username).await;
+        server.send_code(&first).await;
+        server.sql("UPDATE flows SET resend_available_at = 0").await;
+        let second = server.flow_for(username).await;
+        server.send_code(&second).await;
+        let shown = server.get(&format!("/api/v1/flows/{}", first.id)).await;
+        let shown = without_identity(shown.json().await.unwrap());
+        let tried = server.verify(&first, "000000").await;
+        answers.push((shown, tried.status(), tried.text().await.unwrap()));
+    }
+    assert_eq!(answers[0], answers[1]);
+}
+
+#[tokio::test]
+async fn parallel_requests_cannot_reuse_a_code_or_share_a_try() {
+    let server = start().await;
+    server
+        .sql("UPDATE organizations SET max_failed_logins = 100")
+        .await;
+    let flow = server.flow_for("alex").await;
+    server.send_code(&flow).await;
+    let code = server.code_number(ALEX, 1).await;
+    let wrong = if code == "000000" { "111111" } else { "000000" };
+    let guesses = futures::future::join_all((0..10).map(|_| server.verify(&flow, wrong))).await;
+    let mut left: Vec<u16> = Vec::new();
+    let mut refused = 0;
+    for resp in guesses {
+        match resp.status().as_u16() {
+            401 => left.push(u16::from(
+                resp.json::<member_login_api::Problem>()
+                    .await
+                    .unwrap()
+                    .attempts_left
+                    .unwrap(),
+            )),
+            409 => refused += 1,
+            other => panic!("unexpected {other}"),
+        }
+    }
+    left.sort();
+    assert_eq!(left, [0, 1, 2, 3, 4], "five tries, each used once");
+    assert_eq!(refused, 5);
+
+    let flow = server.flow_for("alex").await;
+    server.sql("UPDATE flows SET resend_available_at = 0").await;
+    server.send_code(&flow).await;
+    let code = server.code_number(ALEX, 2).await;
+    let both = futures::future::join_all((0..2).map(|_| server.verify(&flow, &code))).await;
+    let ok = both.iter().filter(|r| r.status() == 200).count();
+    assert_eq!(ok, 1, "one code, one session");
 }
 
 #[tokio::test]
@@ -393,7 +467,8 @@ async fn assert_same_timing(server: &TestServer, password: bool) {
     for _ in 0..21 {
         for (username, samples) in [("alex", &mut known), ("nobody-here", &mut unknown)] {
             let flow = server.flow_for(username).await;
-            server.send_code(&flow).await;
+            server.sql("UPDATE flows SET resend_available_at = 0").await;
+            assert_eq!(server.send_code(&flow).await.status(), 200);
             // Let the member's email (written in the background by the send step) finish,
             // so it does not land inside the timed request.
             tokio::time::sleep(Duration::from_millis(30)).await;
