@@ -14,7 +14,7 @@ use leptos::prelude::on_cleanup;
 use member_login_api::flow::{
     CreateFlow, Flow, SubmitPassword, SubmitSecondFactor, SubmitUsername, VerifyCode,
 };
-use member_login_api::session::Session;
+use member_login_api::session::{ChangePassword, MfaEnrollment, RecoveryCodes, Session, VerifyMfa};
 use member_login_api::{
     flow_path, organization_path, Organization, OrganizationKey, Problem, CSRF_HEADER, FLOWS_PATH,
     SESSION_PATH,
@@ -61,16 +61,24 @@ async fn api_base() -> String {
         #[serde(default)]
         api_base: String,
     }
-    let base = match Request::get("/config.json").send().await {
-        Ok(resp) if resp.ok() => resp
-            .json::<RuntimeConfig>()
-            .await
-            .map(|c| c.api_base.trim_end_matches('/').to_owned())
-            .unwrap_or_default(),
+    match Request::get("/config.json").send().await {
+        Ok(resp) if resp.ok() => {
+            let base = resp
+                .json::<RuntimeConfig>()
+                .await
+                .map(|c| c.api_base.trim_end_matches('/').to_owned())
+                .unwrap_or_default();
+            API_BASE.with(|b| *b.borrow_mut() = Some(base.clone()));
+            base
+        }
+        // No config file: the API is on the app's own origin, for good.
+        Ok(resp) if resp.status() == 404 => {
+            API_BASE.with(|b| *b.borrow_mut() = Some(String::new()));
+            String::new()
+        }
+        // Offline or an error: try the same origin now, and the file again next time.
         _ => String::new(),
-    };
-    API_BASE.with(|b| *b.borrow_mut() = Some(base.clone()));
-    base
+    }
 }
 
 /// The requests of one step: all aborted when the step unmounts.
@@ -210,6 +218,24 @@ impl RequestScope {
             None::<&()>,
         )
         .await
+    }
+
+    pub async fn change_password(&self, body: &ChangePassword) -> Result<Session, ClientError> {
+        let path = format!("{SESSION_PATH}/password");
+        self.call(|base| Request::post(&format!("{base}{path}")), Some(body))
+            .await
+    }
+
+    pub async fn start_mfa(&self) -> Result<MfaEnrollment, ClientError> {
+        let path = format!("{SESSION_PATH}/mfa");
+        self.call(|base| Request::post(&format!("{base}{path}")), None::<&()>)
+            .await
+    }
+
+    pub async fn verify_mfa(&self, body: &VerifyMfa) -> Result<RecoveryCodes, ClientError> {
+        let path = format!("{SESSION_PATH}/mfa/verify");
+        self.call(|base| Request::post(&format!("{base}{path}")), Some(body))
+            .await
     }
 
     pub async fn logout(&self) -> Result<(), ClientError> {

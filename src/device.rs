@@ -1,5 +1,7 @@
 //! What the app keeps on this device: only the Organization, and only when the member asks.
-//! Nothing secret is ever stored in the browser.
+//! Nothing secret is ever stored in the browser. Also the clipboard and downloads.
+
+use wasm_bindgen::JsCast;
 
 const KEY: &str = "member-login.organization";
 
@@ -21,4 +23,47 @@ pub fn remember_organization(alias: Option<&str>) {
             None => storage.remove_item(KEY),
         };
     }
+}
+
+/// Puts `text` on the clipboard. Returns whether the browser accepted (it may refuse without
+/// a user gesture or over plain http).
+pub async fn copy_to_clipboard(text: &str) -> bool {
+    let Some(window) = web_sys::window() else {
+        return false;
+    };
+    let clipboard = js_sys::Reflect::get(&window.navigator(), &"clipboard".into()).ok();
+    let write = clipboard.as_ref().and_then(|c| {
+        js_sys::Reflect::get(c, &"writeText".into())
+            .ok()
+            .and_then(|f| f.dyn_into::<js_sys::Function>().ok())
+    });
+    match (clipboard, write) {
+        (Some(clipboard), Some(write)) => match write.call1(&clipboard, &text.into()) {
+            Ok(promise) => wasm_bindgen_futures::JsFuture::from(js_sys::Promise::from(promise))
+                .await
+                .is_ok(),
+            Err(_) => false,
+        },
+        _ => false,
+    }
+}
+
+/// Offers `text` as a file download named `filename`.
+pub fn download_text(filename: &str, text: &str) -> bool {
+    let attempt = || -> Option<()> {
+        let parts = js_sys::Array::of1(&text.into());
+        let options = web_sys::BlobPropertyBag::new();
+        options.set_type("text/plain;charset=utf-8");
+        let blob = web_sys::Blob::new_with_str_sequence_and_options(&parts, &options).ok()?;
+        let url = web_sys::Url::create_object_url_with_blob(&blob).ok()?;
+        let document = web_sys::window()?.document()?;
+        let link: web_sys::HtmlAnchorElement =
+            document.create_element("a").ok()?.dyn_into().ok()?;
+        link.set_href(&url);
+        link.set_download(filename);
+        link.click();
+        let _ = web_sys::Url::revoke_object_url(&url);
+        Some(())
+    };
+    attempt().is_some()
 }

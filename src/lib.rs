@@ -15,8 +15,8 @@ use leptos_router::components::{Route, Router, Routes};
 use leptos_router::path;
 
 use steps::{
-    DoneStep, EmailCodeStep, Landing, MethodStep, NotFound, OrganizationStep, PasswordStep,
-    SecondFactorStep, UsernameStep,
+    DoneStep, EmailCodeStep, EnableMfaStep, Landing, MethodStep, NotFound, OrganizationStep,
+    PasswordStep, SecondFactorStep, UpdatePasswordStep, UsernameStep,
 };
 
 /// The whole app: the router and the state every step shares.
@@ -35,6 +35,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/login/password") view=PasswordStep />
                     <Route path=path!("/login/second-factor") view=SecondFactorStep />
                     <Route path=path!("/login/done") view=DoneStep />
+                    <Route path=path!("/account/password") view=UpdatePasswordStep />
+                    <Route path=path!("/account/mfa") view=EnableMfaStep />
                 </Routes>
             </main>
         </Router>

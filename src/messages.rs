@@ -46,7 +46,20 @@ pub fn problem(code: ProblemCode) -> &'static str {
         ProblemCode::MethodNotEnabled => "Your Organization does not allow this login method.",
         ProblemCode::Unauthenticated => "You are not logged in.",
         ProblemCode::PayloadTooLarge => "What you entered is too long.",
+        ProblemCode::PasswordRejected => "Choose a password that meets every rule below.",
         _ => "Something went wrong on our side. Please try again in a moment.",
+    }
+}
+
+/// What each password rule asks for, as the checklist under the field shows it.
+pub fn password_rule(rule: member_login_api::session::PasswordRule) -> &'static str {
+    use member_login_api::session::PasswordRule;
+    match rule {
+        PasswordRule::TooShort => "At least 12 characters",
+        PasswordRule::TooLong => "At most 128 characters",
+        PasswordRule::Common => "Not a common or breached password",
+        PasswordRule::ContainsUsername => "Does not contain your username",
+        PasswordRule::Unknown => "Meets your Organization's rules",
     }
 }
 
@@ -72,6 +85,9 @@ pub fn attempts_left(left: u8) -> String {
     }
 }
 
+pub const TOO_MANY_ATTEMPTS: &str =
+    "Too many attempts. Please wait a moment; you can try again when the countdown ends.";
+
 pub fn wait(seconds_text: &str) -> String {
-    format!("Too many attempts. You can try again in {seconds_text}.")
+    format!("You can try again in {seconds_text}.")
 }

@@ -3,7 +3,7 @@
 
 use member_login_api::LoginMethod;
 
-use crate::db::{Db, NewMember, NewOrganization};
+use crate::db::{Db, NewMember, NewOrganization, SecuritySettings};
 use crate::secrets::hash_password;
 
 pub const ORGANIZATION_ID: &str = "0f6d2c48-5a1e-4c3b-9e7d-2b8a4f1c6e30";
@@ -39,7 +39,13 @@ pub async fn seed(db: &Db) -> Result<(), Box<dyn std::error::Error + Send + Sync
         login_methods: vec![LoginMethod::EmailCode, LoginMethod::Password],
         max_failed_logins: 5,
         session_seconds: 12 * 3600,
-        security: Default::default(),
+        // The journey the product was made for: after the first login, update the password
+        // and enable MFA within three days.
+        security: SecuritySettings {
+            enforce_mfa: true,
+            enforce_password_renewal: true,
+            grace_period_seconds: 3 * 86400,
+        },
     })
     .await?;
     for member in &MEMBERS {

@@ -47,6 +47,9 @@ pub fn EmailCodeStep() -> impl IntoView {
             }
             let ready = state.flow.with(|f| f.is_some());
             if ready && normalize_code(&typed.get_untracked(), CODE_LENGTH).is_some() {
+                // The code leaves the URL (and so the history) before it is used.
+                let url = Step::EmailCode.url(&kit.organization_alias(), Some(&flow_id()));
+                kit.go(&url, true);
                 verify();
                 return true;
             }

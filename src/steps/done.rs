@@ -2,8 +2,10 @@ use leptos::html::H1;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use member_login_api::session::{RequirementKind, Session};
+use member_login_api::ProblemCode;
 
 use super::{focus_when_mounted, StepKit};
+use crate::api_client::ClientError;
 use crate::messages;
 use crate::wizard::{time_left_text, Step};
 
@@ -16,7 +18,10 @@ pub fn DoneStep() -> impl IntoView {
     focus_when_mounted(heading);
     let session = RwSignal::new(None::<Session>);
     let missing = RwSignal::new(false);
-    {
+    // Only "not logged in" and "locked" mean there is no session; anything else (offline, a
+    // server error) is shown with a Retry, the session may well be fine.
+    let load = move || {
+        kit.error.set(None);
         spawn_local(async move {
             match kit.api().session().await {
                 Ok(s) => {
@@ -24,12 +29,15 @@ pub fn DoneStep() -> impl IntoView {
                     session.set(Some(s));
                 }
                 Err(err) => {
-                    missing.set(true);
+                    let gone = matches!(&err, ClientError::Problem(p)
+                        if matches!(p.code, ProblemCode::Unauthenticated | ProblemCode::AccountLocked));
+                    missing.set(gone);
                     kit.error.set(Some(messages::client_error(&err).into()));
                 }
             }
         });
-    }
+    };
+    load();
     let logout = {
         move |_| {
             if kit.busy.get_untracked() {
@@ -54,6 +62,10 @@ pub fn DoneStep() -> impl IntoView {
         RequirementKind::UpdatePassword => "Update password",
         RequirementKind::EnableMfa => "Enable MFA",
         RequirementKind::Unknown => "A requirement of your Organization",
+    };
+    let requirement_path = |kind: RequirementKind| match kind {
+        RequirementKind::UpdatePassword => "/account/password",
+        _ => "/account/mfa",
     };
     let error = kit.error;
     let busy = kit.busy;
@@ -96,7 +108,9 @@ pub fn DoneStep() -> impl IntoView {
                                         .map(|r| {
                                             view! {
                                                 <li>
-                                                    <strong>{requirement_name(r.kind)}</strong>
+                                                    <a href=requirement_path(r.kind)>
+                                                        {requirement_name(r.kind)}
+                                                    </a>
                                                     " — "
                                                     {time_left_text(r.deadline - now)}
                                                 </li>
@@ -111,6 +125,11 @@ pub fn DoneStep() -> impl IntoView {
                 })
         }}
         <p class="field-error" role="alert">{move || error.get()}</p>
+        <Show when=move || session.with(|s| s.is_none()) && error.with(|e| e.is_some()) && !missing.get()>
+            <button type="button" class="button secondary" id="retry" on:click=move |_| load()>
+                "Retry"
+            </button>
+        </Show>
         <Show
             when=move || !missing.get()
             fallback=|| view! { <a class="button primary" href="/">"Log in"</a> }

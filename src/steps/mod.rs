@@ -2,6 +2,7 @@
 //! that talks to the API shares: the state, navigation, its requests, its error line and the
 //! handling of refusals.
 
+mod account;
 mod code;
 mod done;
 mod landing;
@@ -12,6 +13,7 @@ mod password;
 mod second_factor;
 mod username;
 
+pub use account::{EnableMfaStep, UpdatePasswordStep};
 pub use code::EmailCodeStep;
 pub use done::DoneStep;
 pub use landing::Landing;
@@ -151,10 +153,15 @@ impl StepKit {
             .unwrap_or(0)
     }
 
-    /// The error line, including a live countdown while rate-limited.
+    /// The error line (announced once when it changes).
     pub fn error_text(&self) -> Option<String> {
+        self.error.get()
+    }
+
+    /// While rate-limited, the countdown (shown beside the error, not announced every second).
+    pub fn wait_text(&self) -> Option<String> {
         match self.waiting() {
-            0 => self.error.get(),
+            0 => None,
             s => Some(messages::wait(&countdown_text(s))),
         }
     }
@@ -176,7 +183,7 @@ impl StepKit {
                 self.error.set(Some(messages::attempts_left(attempts_left)))
             }
             Reaction::Wait { seconds } => {
-                self.error.set(None);
+                self.error.set(Some(messages::TOO_MANY_ATTEMPTS.into()));
                 self.wait_until.set(Some(device_now() + seconds as f64));
             }
             Reaction::Restart(flow) => {
@@ -200,11 +207,18 @@ impl StepKit {
             self.go(&Step::Username.url(&alias, None), true);
             return;
         };
-        let current = self
-            .state
-            .flow
-            .with_untracked(|f| f.as_ref().is_some_and(|f| f.flow.id == id));
-        if current {
+        let current = self.state.flow.with_untracked(|f| {
+            f.as_ref()
+                .filter(|f| f.flow.id == id)
+                .map(|f| f.flow.clone())
+        });
+        if let Some(flow) = current {
+            // Back onto a step the flow has passed (the password after the second factor was
+            // asked, anything after the login completed): show where the flow is instead.
+            let at = Step::for_flow(&flow, here == Step::Password);
+            if matches!(at, Step::SecondFactor | Step::Done) && at != here {
+                self.show(flow, here, false, true);
+            }
             return;
         }
         let kit = *self;
@@ -314,12 +328,16 @@ fn SubmitButton(#[prop(into)] busy: Signal<bool>) -> impl IntoView {
     }
 }
 
-/// The step's error line, announced when it changes and tied to its field by `id`.
+/// The step's error line, announced when it changes and tied to its field by `id`, and the
+/// countdown while rate-limited, which is shown but not read out every second.
 #[component]
 fn FieldError(id: &'static str, kit: StepKit) -> impl IntoView {
     view! {
         <p id=id class="field-error" role="alert">
             {move || kit.error_text()}
+        </p>
+        <p class="hint countdown" aria-live="off">
+            {move || kit.wait_text()}
         </p>
     }
 }

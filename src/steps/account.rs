@@ -1,0 +1,323 @@
+use leptos::html::Input;
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use leptos::web_sys::SubmitEvent;
+use member_login_api::session::{password_rules_broken, PasswordRule, Session, VerifyMfa};
+
+use super::{focus_when_mounted, FieldError, StepKit, SubmitButton};
+use crate::api_client::ClientError;
+use crate::wizard::Step;
+use crate::{device, messages};
+
+/// Loads the session for an account step; a refusal goes to the error line.
+fn load_session(kit: StepKit, session: RwSignal<Option<Session>>) {
+    spawn_local(async move {
+        match kit.api().session().await {
+            Ok(s) => session.set(Some(s)),
+            Err(err) => kit.error.set(Some(messages::client_error(&err).into())),
+        }
+    });
+}
+
+/// The way back to the checklist.
+#[component]
+fn BackToChecklist() -> impl IntoView {
+    view! {
+        <a class="button secondary" id="back-to-checklist" href=Step::Done.path()>
+            "Back to your checklist"
+        </a>
+    }
+}
+
+/// Update password: the rules are checked as the member types (the server checks them again,
+/// and its list of common passwords); the new password is then shown once, with Copy.
+#[component]
+pub fn UpdatePasswordStep() -> impl IntoView {
+    let kit = StepKit::new();
+    let field = NodeRef::<Input>::new();
+    focus_when_mounted(field);
+    let session = RwSignal::new(None::<Session>);
+    load_session(kit, session);
+    let password = RwSignal::new(String::new());
+    let shown = RwSignal::new(false);
+    let server_rules = RwSignal::new(Vec::<PasswordRule>::new());
+    let done = RwSignal::new(None::<String>);
+    let copied = RwSignal::new(None::<&'static str>);
+
+    let username = move || {
+        session
+            .with(|s| s.as_ref().map(|s| s.member.username.clone()))
+            .unwrap_or_default()
+    };
+    let broken = move || {
+        let mut rules = password_rules_broken(&username(), &password.get());
+        for rule in server_rules.get() {
+            if !rules.contains(&rule) {
+                rules.push(rule);
+            }
+        }
+        rules
+    };
+    let on_submit = move |ev: SubmitEvent| {
+        ev.prevent_default();
+        if kit.blocked() {
+            return;
+        }
+        let typed = password.get_untracked();
+        if !password_rules_broken(&username(), &typed).is_empty() {
+            kit.error.set(Some(
+                messages::problem(member_login_api::ProblemCode::PasswordRejected).into(),
+            ));
+            return;
+        }
+        kit.busy.set(true);
+        kit.error.set(None);
+        spawn_local(async move {
+            let result = kit
+                .api()
+                .change_password(&member_login_api::session::ChangePassword {
+                    new_password: typed.clone(),
+                })
+                .await;
+            kit.busy.set(false);
+            match result {
+                Ok(s) => {
+                    session.set(Some(s));
+                    done.set(Some(typed));
+                    password.set(String::new());
+                }
+                Err(ClientError::Problem(p)) if !p.rules.is_empty() => {
+                    server_rules.set(p.rules.clone());
+                    kit.error.set(Some(messages::problem(p.code).into()));
+                }
+                Err(err) => kit.fail(err, Step::Done),
+            }
+        });
+    };
+    let copy = move |_| {
+        let text = done.get_untracked().unwrap_or_default();
+        spawn_local(async move {
+            copied.set(Some(if device::copy_to_clipboard(&text).await {
+                "Copied."
+            } else {
+                "Your browser did not allow copying: select the password and copy it."
+            }));
+        });
+    };
+    let has_error = move || kit.error_text().is_some();
+    let all_rules = [
+        PasswordRule::TooShort,
+        PasswordRule::TooLong,
+        PasswordRule::ContainsUsername,
+        PasswordRule::Common,
+    ];
+    view! {
+        <h1>"Update password"</h1>
+        <Show
+            when=move || done.with(|d| d.is_none())
+            fallback=move || {
+                view! {
+                    <p class="status" role="status">"Your password was changed. Other devices were logged out."</p>
+                    <p>"Your new password, shown this once:"</p>
+                    <p><code id="new-password" class="secret">{move || done.get()}</code></p>
+                    <button type="button" class="button secondary" id="copy-password" on:click=copy>
+                        "Copy password"
+                    </button>
+                    <p role="status" class="hint">{move || copied.get()}</p>
+                    <BackToChecklist />
+                }
+            }
+        >
+            <form on:submit=on_submit novalidate>
+                <label for="new-password-field">"New password"</label>
+                <div class="password-row">
+                    <input
+                        id="new-password-field"
+                        name="new-password"
+                        type=move || if shown.get() { "text" } else { "password" }
+                        autocomplete="new-password"
+                        autocapitalize="none"
+                        spellcheck="false"
+                        node_ref=field
+                        prop:value=move || password.get()
+                        on:input=move |ev| {
+                            server_rules.set(Vec::new());
+                            password.set(event_target_value(&ev));
+                        }
+                        aria-invalid=move || has_error().then_some("true")
+                        aria-describedby="password-rules new-password-error"
+                    />
+                    <button
+                        type="button"
+                        id="toggle-new-password"
+                        class="button secondary toggle"
+                        aria-controls="new-password-field"
+                        aria-pressed=move || if shown.get() { "true" } else { "false" }
+                        on:click=move |_| shown.update(|s| *s = !*s)
+                    >
+                        "Show password"
+                    </button>
+                </div>
+                <ul id="password-rules" class="rules">
+                    {all_rules
+                        .into_iter()
+                        .map(|rule| {
+                            let ok = move || !broken().contains(&rule);
+                            view! {
+                                <li class=move || if ok() { "rule met" } else { "rule unmet" }>
+                                    <span aria-hidden="true">{move || if ok() { "✓ " } else { "✗ " }}</span>
+                                    {messages::password_rule(rule)}
+                                    <span class="visually-hidden">
+                                        {move || if ok() { " (met)" } else { " (not met)" }}
+                                    </span>
+                                </li>
+                            }
+                        })
+                        .collect_view()}
+                </ul>
+                <FieldError id="new-password-error" kit=kit />
+                <SubmitButton busy=kit.busy />
+            </form>
+            <BackToChecklist />
+        </Show>
+    }
+}
+
+/// Enable MFA: a QR code drawn in Rust (no outside service), the key as text under "Can't
+/// scan?", a code to verify, then ten recovery codes to copy or download.
+#[component]
+pub fn EnableMfaStep() -> impl IntoView {
+    let kit = StepKit::new();
+    let field = NodeRef::<Input>::new();
+    let enrollment = RwSignal::new(None::<member_login_api::session::MfaEnrollment>);
+    let codes = RwSignal::new(None::<Vec<String>>);
+    let typed = RwSignal::new(String::new());
+    let copied = RwSignal::new(None::<&'static str>);
+    spawn_local(async move {
+        match kit.api().start_mfa().await {
+            Ok(e) => enrollment.set(Some(e)),
+            Err(err) => kit.error.set(Some(messages::client_error(&err).into())),
+        }
+    });
+    focus_when_mounted(field);
+
+    let qr_svg = move || {
+        enrollment.with(|e| {
+            e.as_ref()
+                .and_then(|e| qrcode::QrCode::new(e.otpauth_uri.as_bytes()).ok())
+                .map(|qr| {
+                    qr.render::<qrcode::render::svg::Color>()
+                        .min_dimensions(200, 200)
+                        .build()
+                })
+                .unwrap_or_default()
+        })
+    };
+    let grouped_key = move || {
+        enrollment.with(|e| {
+            e.as_ref()
+                .map(|e| {
+                    e.secret
+                        .as_bytes()
+                        .chunks(4)
+                        .map(|c| String::from_utf8_lossy(c).into_owned())
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                })
+                .unwrap_or_default()
+        })
+    };
+    let on_submit = move |ev: SubmitEvent| {
+        ev.prevent_default();
+        if kit.blocked() {
+            return;
+        }
+        let Some(code) = member_login_api::flow::normalize_code(&typed.get_untracked(), 6) else {
+            kit.error
+                .set(Some(messages::CODE_INCOMPLETE_AUTHENTICATOR.into()));
+            return;
+        };
+        kit.busy.set(true);
+        kit.error.set(None);
+        spawn_local(async move {
+            let result = kit.api().verify_mfa(&VerifyMfa { code }).await;
+            kit.busy.set(false);
+            match result {
+                Ok(r) => codes.set(Some(r.recovery_codes)),
+                Err(err) => kit.error.set(Some(messages::client_error(&err).into())),
+            }
+        });
+    };
+    let codes_text = move || codes.get().unwrap_or_default().join("\n") + "\n";
+    let copy = move |_| {
+        let text = codes_text();
+        spawn_local(async move {
+            copied.set(Some(if device::copy_to_clipboard(&text).await {
+                "Copied."
+            } else {
+                "Your browser did not allow copying: select the codes and copy them."
+            }));
+        });
+    };
+    let download = move |_| {
+        if !device::download_text("recovery-codes.txt", &codes_text()) {
+            copied.set(Some(
+                "Your browser did not allow the download: copy the codes instead.",
+            ));
+        }
+    };
+    let has_error = move || kit.error_text().is_some();
+    view! {
+        <h1>"Enable MFA"</h1>
+        <Show
+            when=move || codes.with(|c| c.is_none())
+            fallback=move || {
+                view! {
+                    <p class="status" role="status">"MFA is on. From now on you log in with a code from your authenticator app too."</p>
+                    <h2>"Your recovery codes"</h2>
+                    <p>
+                        "Each works once, if you lose your authenticator. Keep them somewhere safe: "
+                        "they are shown only now."
+                    </p>
+                    <ol id="recovery-codes" class="codes">
+                        {move || codes.get().unwrap_or_default().into_iter().map(|c| view! { <li><code>{c}</code></li> }).collect_view()}
+                    </ol>
+                    <div class="methods">
+                        <button type="button" class="button secondary" id="copy-codes" on:click=copy>"Copy codes"</button>
+                        <button type="button" class="button secondary" id="download-codes" on:click=download>"Download (.txt)"</button>
+                    </div>
+                    <p role="status" class="hint">{move || copied.get()}</p>
+                    <BackToChecklist />
+                }
+            }
+        >
+            <ol class="steps">
+                <li>"Open your authenticator app and scan this QR code."</li>
+            </ol>
+            <div class="qr" role="img" aria-label="QR code to add this account to your authenticator app" inner_html=qr_svg></div>
+            <details>
+                <summary>"Can't scan?"</summary>
+                <p>"Enter this key in your authenticator app (time-based, 6 digits):"</p>
+                <p><code id="mfa-key" class="secret">{grouped_key}</code></p>
+            </details>
+            <form on:submit=on_submit novalidate>
+                <label for="mfa-code">"Enter the 6-digit code your app shows"</label>
+                <input
+                    id="mfa-code"
+                    name="mfa-code"
+                    type="text"
+                    inputmode="numeric"
+                    autocomplete="one-time-code"
+                    node_ref=field
+                    prop:value=move || typed.get()
+                    on:input=move |ev| typed.set(event_target_value(&ev))
+                    aria-invalid=move || has_error().then_some("true")
+                    aria-describedby="mfa-error"
+                />
+                <FieldError id="mfa-error" kit=kit />
+                <SubmitButton busy=kit.busy />
+            </form>
+            <BackToChecklist />
+        </Show>
+    }
+}
