@@ -45,11 +45,13 @@ pub fn EmailCodeStep() -> impl IntoView {
             if done == Some(true) {
                 return true;
             }
-            let ready = state.flow.with(|f| f.is_some());
-            if ready && normalize_code(&typed.get_untracked(), CODE_LENGTH).is_some() {
-                // The code leaves the URL (and so the history) before it is used.
-                let url = Step::EmailCode.url(&kit.organization_alias(), Some(&flow_id()));
-                kit.go(&url, true);
+            // Only while the flow waits for a code: Back onto this page after the login must
+            // not send the used code again.
+            let waiting = state.flow.with(|f| {
+                f.as_ref()
+                    .is_some_and(|f| f.flow.state == member_login_api::flow::FlowState::EmailCode)
+            });
+            if waiting && normalize_code(&typed.get_untracked(), CODE_LENGTH).is_some() {
                 verify();
                 return true;
             }
