@@ -124,10 +124,12 @@ pub fn time_left_text(seconds: i64) -> String {
             format!("{n} {unit}s left")
         }
     };
+    // Rounded to the nearest unit: a deadline just set three days ahead reads "3 days left".
+    let round = |s: i64, unit: i64| (s + unit / 2) / unit;
     match seconds {
-        s if s >= 2 * 86400 => plural(s / 86400, "day"),
-        s if s >= 2 * 3600 => plural(s / 3600, "hour"),
-        s if s >= 60 => plural(s / 60, "minute"),
+        s if s >= 2 * 86400 => plural(round(s, 86400), "day"),
+        s if s >= 2 * 3600 => plural(round(s, 3600), "hour"),
+        s if s >= 60 => plural(round(s, 60), "minute"),
         s if s > 0 => "less than a minute left".into(),
         _ => "overdue".into(),
     }
@@ -241,6 +243,7 @@ mod tests {
     #[test]
     fn time_left_reads_like_the_checklist() {
         assert_eq!(time_left_text(2 * 86400 + 5), "2 days left");
+        assert_eq!(time_left_text(3 * 86400 - 5), "3 days left");
         assert_eq!(time_left_text(5 * 3600 + 10), "5 hours left");
         assert_eq!(time_left_text(3600 + 10), "60 minutes left");
         assert_eq!(time_left_text(61), "1 minute left");

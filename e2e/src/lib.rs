@@ -37,12 +37,16 @@ pub struct Server {
     _data: tempfile::TempDir,
 }
 
+fn server_binary() -> PathBuf {
+    env_or(
+        "MEMBER_LOGIN_SERVER",
+        workspace_root().join("target/debug/member-login-server"),
+    )
+}
+
 impl Server {
     pub async fn start() -> Server {
-        let binary = env_or(
-            "MEMBER_LOGIN_SERVER",
-            workspace_root().join("target/debug/member-login-server"),
-        );
+        let binary = server_binary();
         let dist = env_or("MEMBER_LOGIN_DIST", workspace_root().join("dist"));
         assert!(
             dist.join("index.html").is_file(),
@@ -89,6 +93,22 @@ impl Server {
             _process: process,
             _data: data,
         }
+    }
+
+    /// Runs an admin command of the server binary (`org settings …`, `member unlock …`) on
+    /// this server's data file, as an administrator would, and asserts it succeeded.
+    pub fn admin(&self, args: &[&str]) {
+        let out = std::process::Command::new(server_binary())
+            .arg("--data")
+            .arg(self._data.path().join("e2e.sqlite3"))
+            .args(args)
+            .output()
+            .expect("the server binary runs");
+        assert!(
+            out.status.success(),
+            "admin command {args:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
 
     /// The body of the `nth` email (1 = the oldest) to `email`, once it has arrived: the

@@ -210,7 +210,32 @@ async fn requirements(browser: Browser) {
         .wait_for_text(".notice", "You are logged out.")
         .await;
 
-    // From now on: password, then the second factor; a recovery code works once.
+    // From now on: password, then the authenticator. The step used to set up is spent; the
+    // next one is within the accepted skew.
+    log_in_with_password(&server, &session, NEW_PASSWORD).await;
+    session
+        .wait_for_text("h1", "Two-factor authentication")
+        .await;
+    let next = totp::code_at(&secret, totp::step_at(now) + 1, totp::DIGITS);
+    session
+        .element("#second-factor")
+        .await
+        .send_keys(&next)
+        .await
+        .unwrap();
+    session
+        .element("button[type=submit]")
+        .await
+        .click()
+        .await
+        .unwrap();
+    session.wait_for_text("h1", "You are logged in").await;
+    session.element("#logout").await.click().await.unwrap();
+    session
+        .wait_for_text(".notice", "You are logged out.")
+        .await;
+
+    // A recovery code works once.
     log_in_with_password(&server, &session, NEW_PASSWORD).await;
     second_factor(&session, &codes[0]).await;
     session.wait_for_text("h1", "You are logged in").await;
@@ -229,8 +254,51 @@ async fn requirements(browser: Browser) {
     session.close().await;
 }
 
+/// A grace period that ran out locks the member; an administrator's unlock (after giving more
+/// time) lets them in again.
+async fn grace_period_over(browser: Browser) {
+    let server = Server::start().await;
+    let session = Session::start(browser).await;
+    log_in_with_password(&server, &session, "violet-harbor-lantern").await;
+    session.wait_for_text("h1", "You are logged in").await;
+    // The administrator shortens the grace period to nothing: the next call locks.
+    server.admin(&["org", "settings", "--org", "demo", "--grace-days", "0"]);
+    session.client.refresh().await.unwrap();
+    session.wait_for_text("h1", "Not logged in").await;
+    session
+        .wait_for_text(
+            "[role=alert]",
+            "Your account is locked. Contact an administrator of your Organization to unlock it.",
+        )
+        .await;
+    log_in_with_password(&server, &session, "violet-harbor-lantern").await;
+    session
+        .wait_for_text(
+            "#password-error",
+            "Your account is locked. Contact an administrator of your Organization to unlock it.",
+        )
+        .await;
+    session.screenshot(browser, "8-locked").await;
+    server.admin(&["org", "settings", "--org", "demo", "--grace-days", "3"]);
+    server.admin(&["member", "unlock", "--org", "demo", "--username", "alex"]);
+    let field = session.element("#password").await;
+    field.clear().await.unwrap();
+    field.send_keys("violet-harbor-lantern").await.unwrap();
+    session
+        .element("button[type=submit]")
+        .await
+        .click()
+        .await
+        .unwrap();
+    session.wait_for_text("h1", "You are logged in").await;
+    session
+        .wait_for_text_containing(".requirements", "Enable MFA — 3 days left")
+        .await;
+    session.close().await;
+}
+
 fn fantoccini_css(css: &str) -> fantoccini::Locator<'_> {
     fantoccini::Locator::Css(css)
 }
 
-in_every_browser!(requirements);
+in_every_browser!(requirements, grace_period_over);
