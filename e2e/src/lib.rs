@@ -292,6 +292,42 @@ impl Session {
             .unwrap_or_else(|e| panic!("no element {css}: {e}"))
     }
 
+    /// Follows the administrator's direct link to the demo Organization, and waits for the
+    /// username step it leads to.
+    pub async fn follow_demo_link(&self, server: &Server) {
+        self.client
+            .goto(&format!(
+                "{}/login/organization?organization=demo",
+                server.base
+            ))
+            .await
+            .expect("the direct link opens");
+        self.wait_for_text("h1", "Enter your username").await;
+    }
+
+    /// Waits for the element matching `css` and clicks it.
+    pub async fn click(&self, css: &str) {
+        self.element(css)
+            .await
+            .click()
+            .await
+            .unwrap_or_else(|e| panic!("cannot click {css}: {e}"));
+    }
+
+    /// Submits the step's form with its submit button.
+    pub async fn submit(&self) {
+        self.click("button[type=submit]").await;
+    }
+
+    /// Waits for the field matching `css` and types `text` into it (after what it holds).
+    pub async fn type_into(&self, css: &str, text: &str) {
+        self.element(css)
+            .await
+            .send_keys(text)
+            .await
+            .unwrap_or_else(|e| panic!("cannot type into {css}: {e}"));
+    }
+
     /// Waits until the element matching `css` has exactly `text`.
     pub async fn wait_for_text(&self, css: &str, text: &str) {
         self.wait_for_text_where(css, &format!("read {text:?}"), |t| t.trim() == text)

@@ -27,30 +27,12 @@ async fn value_of(session: &Session, css: &str) -> String {
 
 /// From the administrator's direct link to the method step, as `username`.
 async fn to_method_step(server: &Server, session: &Session, browser: Browser, username: &str) {
-    let client = &session.client;
-    client
-        .goto(&format!(
-            "{}/login/organization?organization=demo",
-            server.base
-        ))
-        .await
-        .unwrap();
-    session.wait_for_text("h1", "Enter your username").await;
+    session.follow_demo_link(server).await;
     session.screenshot(browser, "3-username").await;
     session.assert_accessible("3-username").await;
     assert_eq!(focused_id(session).await, "username");
-    session
-        .element("#username")
-        .await
-        .send_keys(username)
-        .await
-        .unwrap();
-    session
-        .element("button[type=submit]")
-        .await
-        .click()
-        .await
-        .unwrap();
+    session.type_into("#username", username).await;
+    session.submit().await;
     session.wait_for_text("h1", "Choose how to log in").await;
     session.wait_for_text("#current-username", username).await;
 }
@@ -64,7 +46,7 @@ async fn logged_in_as(session: &Session, username: &str) {
 }
 
 async fn log_out(session: &Session) {
-    session.element("#logout").await.click().await.unwrap();
+    session.click("#logout").await;
     session
         .wait_for_text(".notice", "You are logged out.")
         .await;
@@ -98,7 +80,7 @@ async fn code_login(browser: Browser) {
     client.forward().await.unwrap();
     session.wait_for_text("h1", "Choose how to log in").await;
 
-    session.element("#send-code").await.click().await.unwrap();
+    session.click("#send-code").await;
     session
         .wait_for_text("h1", "Enter the code from your email")
         .await;
@@ -142,12 +124,7 @@ async fn code_login(browser: Browser) {
 
     // A wrong code says how many tries are left.
     let wrong = if code == "000000" { "111111" } else { "000000" };
-    session
-        .element("#code")
-        .await
-        .send_keys(wrong)
-        .await
-        .unwrap();
+    session.type_into("#code", wrong).await;
     session
         .wait_for_text(
             "#code-error",
@@ -210,7 +187,7 @@ async fn heading_and_countdown(session: &Session) -> (String, String) {
 async fn send_code_when_allowed(session: &Session) {
     let pause = || tokio::time::sleep(std::time::Duration::from_millis(100));
     for _ in 0..3 {
-        session.element("#send-code").await.click().await.unwrap();
+        session.click("#send-code").await;
         for _ in 0..100 {
             let (heading, countdown) = heading_and_countdown(session).await;
             if heading == "Enter the code from your email" {
@@ -240,12 +217,7 @@ async fn password_login(browser: Browser) {
     let server = Server::start().await;
     let session = Session::start(browser).await;
     to_method_step(&server, &session, browser, "sam").await;
-    session
-        .element("#enter-password")
-        .await
-        .click()
-        .await
-        .unwrap();
+    session.click("#enter-password").await;
     session.wait_for_text("h1", "Enter your password").await;
     assert_eq!(focused_id(&session).await, "password");
     // Reload, Back and Forward keep the step, the Organization and the username.
@@ -259,12 +231,7 @@ async fn password_login(browser: Browser) {
     session.wait_for_text("h1", "Enter your password").await;
     let field = session.element("#password").await;
     field.send_keys("not-the-password").await.unwrap();
-    session
-        .element("button[type=submit]")
-        .await
-        .click()
-        .await
-        .unwrap();
+    session.submit().await;
     session
         .wait_for_text(
             "#password-error",
@@ -297,12 +264,7 @@ async fn password_login(browser: Browser) {
     field.send_keys("quiet-meadow-compass").await.unwrap();
     session.screenshot(browser, "6-password").await;
     session.assert_accessible("6-password").await;
-    session
-        .element("button[type=submit]")
-        .await
-        .click()
-        .await
-        .unwrap();
+    session.submit().await;
     logged_in_as(&session, "sam").await;
     log_out(&session).await;
     session.close().await;

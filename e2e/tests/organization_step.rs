@@ -11,12 +11,7 @@ async fn landing_to_username_step(browser: Browser) {
     client.goto(&format!("{}/", server.base)).await.unwrap();
     session.wait_for_text("h1", "Log in").await;
     // The app's landing, not the static first paint it replaces when the wasm has loaded.
-    session
-        .element("main:not(#shell) a.button.primary")
-        .await
-        .click()
-        .await
-        .unwrap();
+    session.click("main:not(#shell) a.button.primary").await;
 
     session.wait_for_text("h1", "Enter your Organization").await;
     let field = session.element("#organization").await;
@@ -33,12 +28,7 @@ async fn landing_to_username_step(browser: Browser) {
         "remembering is opt-in"
     );
     remember.click().await.unwrap();
-    session
-        .element("button[type=submit]")
-        .await
-        .click()
-        .await
-        .unwrap();
+    session.submit().await;
 
     session.wait_for_text("h1", "Enter your username").await;
     session
@@ -62,12 +52,7 @@ async fn landing_to_username_step(browser: Browser) {
         .is_selected()
         .await
         .unwrap());
-    session
-        .element("button[type=submit]")
-        .await
-        .click()
-        .await
-        .unwrap();
+    session.submit().await;
     session.wait_for_text("h1", "Enter your username").await;
 
     // A reload keeps the step and finds the Organization again from the URL.
@@ -89,14 +74,7 @@ async fn landing_to_username_step(browser: Browser) {
     session
         .wait_for_text("#organization-error", "Enter an Organization ID like 0f6d2c48-5a1e-4c3b-9e7d-2b8a4f1c6e30, or an alias of 2 to 32 lower-case letters.")
         .await;
-    client
-        .goto(&format!(
-            "{}/login/organization?organization=demo",
-            server.base
-        ))
-        .await
-        .unwrap();
-    session.wait_for_text("h1", "Enter your username").await;
+    session.follow_demo_link(&server).await;
     session
         .wait_for_text("#current-organization", "Demo Organization")
         .await;

@@ -9,68 +9,25 @@ use member_login_server::totp;
 const NEW_PASSWORD: &str = "amber-river-telescope";
 
 async fn log_in_with_password(server: &Server, session: &Session, password: &str) {
-    let client = &session.client;
-    client
-        .goto(&format!(
-            "{}/login/organization?organization=demo",
-            server.base
-        ))
-        .await
-        .unwrap();
-    session.wait_for_text("h1", "Enter your username").await;
+    session.follow_demo_link(server).await;
     let field = session.element("#username").await;
     field.clear().await.unwrap();
     field.send_keys("alex").await.unwrap();
-    session
-        .element("button[type=submit]")
-        .await
-        .click()
-        .await
-        .unwrap();
+    session.submit().await;
     session.wait_for_text("h1", "Choose how to log in").await;
-    session
-        .element("#enter-password")
-        .await
-        .click()
-        .await
-        .unwrap();
+    session.click("#enter-password").await;
     session.wait_for_text("h1", "Enter your password").await;
-    session
-        .element("#password")
-        .await
-        .send_keys(password)
-        .await
-        .unwrap();
-    session
-        .element("button[type=submit]")
-        .await
-        .click()
-        .await
-        .unwrap();
+    session.type_into("#password", password).await;
+    session.submit().await;
 }
 
 async fn second_factor(session: &Session, recovery_code: &str) {
     session
         .wait_for_text("h1", "Two-factor authentication")
         .await;
-    session
-        .element("#switch-factor")
-        .await
-        .click()
-        .await
-        .unwrap();
-    session
-        .element("#second-factor")
-        .await
-        .send_keys(recovery_code)
-        .await
-        .unwrap();
-    session
-        .element("button[type=submit]")
-        .await
-        .click()
-        .await
-        .unwrap();
+    session.click("#switch-factor").await;
+    session.type_into("#second-factor", recovery_code).await;
+    session.submit().await;
 }
 
 async fn requirements(browser: Browser) {
@@ -88,21 +45,11 @@ async fn requirements(browser: Browser) {
     session.assert_accessible("8-checklist").await;
 
     // Update password: a common one is refused by rule, a good one is shown once.
-    session
-        .element("a[href='/account/password']")
-        .await
-        .click()
-        .await
-        .unwrap();
+    session.click("a[href='/account/password']").await;
     session.wait_for_text("h1", "Update password").await;
     let field = session.element("#new-password-field").await;
     field.send_keys("1qaz2wsx3edc").await.unwrap();
-    session
-        .element("button[type=submit]")
-        .await
-        .click()
-        .await
-        .unwrap();
+    session.submit().await;
     session
         .wait_for_text_containing(
             "#password-rules .unmet",
@@ -113,20 +60,10 @@ async fn requirements(browser: Browser) {
     field.clear().await.unwrap();
     field.send_keys(NEW_PASSWORD).await.unwrap();
     session.assert_accessible("8-update-password").await;
-    session
-        .element("button[type=submit]")
-        .await
-        .click()
-        .await
-        .unwrap();
+    session.submit().await;
     session.wait_for_text("#new-password", NEW_PASSWORD).await;
     session.screenshot(browser, "8-update-password-done").await;
-    session
-        .element("#back-to-checklist")
-        .await
-        .click()
-        .await
-        .unwrap();
+    session.click("#back-to-checklist").await;
     session.wait_for_text("h1", "You are logged in").await;
     session
         .wait_for_text_containing(".requirements", "Enable MFA")
@@ -135,20 +72,10 @@ async fn requirements(browser: Browser) {
     assert!(!text.contains("Update password"), "{text}");
 
     // Enable MFA with the key under "Can't scan?".
-    session
-        .element("a[href='/account/mfa']")
-        .await
-        .click()
-        .await
-        .unwrap();
+    session.click("a[href='/account/mfa']").await;
     session.wait_for_text("h1", "Enable MFA").await;
     session.element(".qr svg").await;
-    session
-        .element("details summary")
-        .await
-        .click()
-        .await
-        .unwrap();
+    session.click("details summary").await;
     let key = session.element("#mfa-key").await.text().await.unwrap();
     let secret = totp::base32_decode(&key).expect("the key is base32");
     assert_eq!(secret.len(), 20);
@@ -162,18 +89,8 @@ async fn requirements(browser: Browser) {
         .as_i64()
         .unwrap();
     let code = totp::code_at(&secret, totp::step_at(now), totp::DIGITS);
-    session
-        .element("#mfa-code")
-        .await
-        .send_keys(&code)
-        .await
-        .unwrap();
-    session
-        .element("button[type=submit]")
-        .await
-        .click()
-        .await
-        .unwrap();
+    session.type_into("#mfa-code", &code).await;
+    session.submit().await;
     session
         .wait_for_text_containing("#recovery-codes", "-")
         .await;
@@ -193,19 +110,14 @@ async fn requirements(browser: Browser) {
         .collect();
     assert_eq!(codes.len(), 10, "{codes:?}");
     session.screenshot(browser, "8-recovery-codes").await;
-    session
-        .element("#back-to-checklist")
-        .await
-        .click()
-        .await
-        .unwrap();
+    session.click("#back-to-checklist").await;
     session.wait_for_text("h1", "You are logged in").await;
     assert!(session
         .client
         .find(fantoccini_css(".requirements"))
         .await
         .is_err());
-    session.element("#logout").await.click().await.unwrap();
+    session.click("#logout").await;
     session
         .wait_for_text(".notice", "You are logged out.")
         .await;
@@ -217,20 +129,10 @@ async fn requirements(browser: Browser) {
         .wait_for_text("h1", "Two-factor authentication")
         .await;
     let next = totp::code_at(&secret, totp::step_at(now) + 1, totp::DIGITS);
-    session
-        .element("#second-factor")
-        .await
-        .send_keys(&next)
-        .await
-        .unwrap();
-    session
-        .element("button[type=submit]")
-        .await
-        .click()
-        .await
-        .unwrap();
+    session.type_into("#second-factor", &next).await;
+    session.submit().await;
     session.wait_for_text("h1", "You are logged in").await;
-    session.element("#logout").await.click().await.unwrap();
+    session.click("#logout").await;
     session
         .wait_for_text(".notice", "You are logged out.")
         .await;
@@ -239,7 +141,7 @@ async fn requirements(browser: Browser) {
     log_in_with_password(&server, &session, NEW_PASSWORD).await;
     second_factor(&session, &codes[0]).await;
     session.wait_for_text("h1", "You are logged in").await;
-    session.element("#logout").await.click().await.unwrap();
+    session.click("#logout").await;
     session
         .wait_for_text(".notice", "You are logged out.")
         .await;
@@ -284,12 +186,7 @@ async fn grace_period_over(browser: Browser) {
     let field = session.element("#password").await;
     field.clear().await.unwrap();
     field.send_keys("violet-harbor-lantern").await.unwrap();
-    session
-        .element("button[type=submit]")
-        .await
-        .click()
-        .await
-        .unwrap();
+    session.submit().await;
     session.wait_for_text("h1", "You are logged in").await;
     session
         .wait_for_text_containing(".requirements", "Enable MFA — 3 days left")
