@@ -305,6 +305,12 @@ impl Session {
         self.wait_for_text("h1", "Enter your username").await;
     }
 
+    /// Logs out from the done step and waits for the landing's confirmation.
+    pub async fn log_out(&self) {
+        self.click("#logout").await;
+        self.wait_for_text(".notice", "You are logged out.").await;
+    }
+
     /// Waits for the element matching `css` and clicks it.
     pub async fn click(&self, css: &str) {
         self.element(css)

@@ -45,14 +45,6 @@ async fn logged_in_as(session: &Session, username: &str) {
         .await;
 }
 
-async fn log_out(session: &Session) {
-    session.click("#logout").await;
-    session
-        .wait_for_text(".notice", "You are logged out.")
-        .await;
-    session.wait_for_text("h1", "Log in").await;
-}
-
 async fn code_login(browser: Browser) {
     let server = Server::start().await;
     let session = Session::start(browser).await;
@@ -148,7 +140,7 @@ async fn code_login(browser: Browser) {
     // The session lasts across a reload.
     client.refresh().await.unwrap();
     logged_in_as(&session, "alex").await;
-    log_out(&session).await;
+    session.log_out().await;
 
     // Next time, the link in the email opens the code step with the code filled in. A new
     // flow does not skip the resend cooldown: while it runs, the method step counts down and
@@ -266,7 +258,7 @@ async fn password_login(browser: Browser) {
     session.assert_accessible("6-password").await;
     session.submit().await;
     logged_in_as(&session, "sam").await;
-    log_out(&session).await;
+    session.log_out().await;
     session.close().await;
 }
 

@@ -117,10 +117,7 @@ async fn requirements(browser: Browser) {
         .find(fantoccini_css(".requirements"))
         .await
         .is_err());
-    session.click("#logout").await;
-    session
-        .wait_for_text(".notice", "You are logged out.")
-        .await;
+    session.log_out().await;
 
     // From now on: password, then the authenticator. The step used to set up is spent; the
     // next one is within the accepted skew.
@@ -132,19 +129,13 @@ async fn requirements(browser: Browser) {
     session.type_into("#second-factor", &next).await;
     session.submit().await;
     session.wait_for_text("h1", "You are logged in").await;
-    session.click("#logout").await;
-    session
-        .wait_for_text(".notice", "You are logged out.")
-        .await;
+    session.log_out().await;
 
     // A recovery code works once.
     log_in_with_password(&server, &session, NEW_PASSWORD).await;
     second_factor(&session, &codes[0]).await;
     session.wait_for_text("h1", "You are logged in").await;
-    session.click("#logout").await;
-    session
-        .wait_for_text(".notice", "You are logged out.")
-        .await;
+    session.log_out().await;
     log_in_with_password(&server, &session, NEW_PASSWORD).await;
     second_factor(&session, &codes[0]).await;
     session

@@ -4,7 +4,7 @@ use leptos::task::spawn_local;
 use leptos::web_sys::SubmitEvent;
 use member_login_api::session::{password_rules_broken, PasswordRule, Session, VerifyMfa};
 
-use super::{focus_when_mounted, FieldError, StepKit, SubmitButton};
+use super::{focus_when_mounted, FieldError, ShowPasswordToggle, StepKit, SubmitButton};
 use crate::api_client::ClientError;
 use crate::wizard::Step;
 use crate::{device, messages};
@@ -147,16 +147,7 @@ pub fn UpdatePasswordStep() -> impl IntoView {
                         aria-invalid=move || has_error().then_some("true")
                         aria-describedby="password-rules new-password-error"
                     />
-                    <button
-                        type="button"
-                        id="toggle-new-password"
-                        class="button secondary toggle"
-                        aria-controls="new-password-field"
-                        aria-pressed=move || if shown.get() { "true" } else { "false" }
-                        on:click=move |_| shown.update(|s| *s = !*s)
-                    >
-                        "Show password"
-                    </button>
+                    <ShowPasswordToggle id="toggle-new-password" controls="new-password-field" shown=shown />
                 </div>
                 <ul id="password-rules" class="rules">
                     {all_rules

@@ -341,3 +341,25 @@ fn FieldError(id: &'static str, kit: StepKit) -> impl IntoView {
         </p>
     }
 }
+
+/// "Show password": switches the field `controls` between hidden and shown text; its state is
+/// `aria-pressed`, which screen readers announce.
+#[component]
+fn ShowPasswordToggle(
+    id: &'static str,
+    controls: &'static str,
+    shown: RwSignal<bool>,
+) -> impl IntoView {
+    view! {
+        <button
+            type="button"
+            id=id
+            class="button secondary toggle"
+            aria-controls=controls
+            aria-pressed=move || if shown.get() { "true" } else { "false" }
+            on:click=move |_| shown.update(|s| *s = !*s)
+        >
+            "Show password"
+        </button>
+    }
+}

@@ -3,7 +3,9 @@ use leptos::prelude::*;
 use leptos::web_sys::SubmitEvent;
 use member_login_api::flow::SubmitPassword;
 
-use super::{focus_when_mounted, FieldError, Notice, StepContext, StepKit, SubmitButton};
+use super::{
+    focus_when_mounted, FieldError, Notice, ShowPasswordToggle, StepContext, StepKit, SubmitButton,
+};
 use crate::messages;
 use crate::wizard::Step;
 
@@ -69,16 +71,7 @@ pub fn PasswordStep() -> impl IntoView {
                     aria-invalid=move || has_error().then_some("true")
                     aria-describedby="password-error"
                 />
-                <button
-                    type="button"
-                    id="toggle-password"
-                    class="button secondary toggle"
-                    aria-controls="password"
-                    aria-pressed=move || if shown.get() { "true" } else { "false" }
-                    on:click=move |_| shown.update(|s| *s = !*s)
-                >
-                    "Show password"
-                </button>
+                <ShowPasswordToggle id="toggle-password" controls="password" shown=shown />
             </div>
             <FieldError id="password-error" kit=kit />
             <SubmitButton busy=kit.busy />
