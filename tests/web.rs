@@ -38,6 +38,42 @@ async fn settle() {
     wasm_bindgen_futures::JsFuture::from(promise).await.unwrap();
 }
 
+/// Waits (up to ten seconds) until `ready` holds; the browser may be slow under load.
+async fn until(what: &str, ready: impl Fn() -> bool) {
+    for _ in 0..500 {
+        if ready() {
+            return;
+        }
+        settle().await;
+    }
+    panic!("timed out waiting for {what}");
+}
+
+/// Steps after the username load their flow on mount. Component tests have no API, so that
+/// load ends in an error in the step's field; waiting for it keeps it from landing on top of
+/// what the test does next.
+async fn flow_load_failed(root: &HtmlElement, error: &str) {
+    until("the flow load to finish", || {
+        root.query_selector(error)
+            .unwrap()
+            .and_then(|e| e.text_content())
+            .is_some_and(|t| !t.is_empty())
+    })
+    .await;
+}
+
+/// Waits until the element's text satisfies `ok`, then returns it.
+async fn text_when(root: &HtmlElement, selector: &str, ok: impl Fn(&str) -> bool) -> String {
+    until(selector, || {
+        root.query_selector(selector)
+            .unwrap()
+            .and_then(|e| e.text_content())
+            .is_some_and(|t| ok(&t))
+    })
+    .await;
+    find::<HtmlElement>(root, selector).text_content().unwrap()
+}
+
 fn find<T: JsCast>(root: &HtmlElement, selector: &str) -> T {
     root.query_selector(selector)
         .unwrap()
@@ -162,17 +198,13 @@ async fn code_step_field_suits_one_time_codes_and_lists_the_help_in_order() {
 #[wasm_bindgen_test]
 async fn an_incomplete_code_is_refused_inline() {
     let (root, _app) = mount_at("/login/code?organization=demo&flow=f1");
-    settle().await;
+    flow_load_failed(&root, "#code-error").await;
     let input: HtmlInputElement = find(&root, "#code");
     type_into(&input, "12 3");
     let button: HtmlButtonElement = find(&root, "form button[type=submit]");
     button.click();
-    settle().await;
-    let error: HtmlElement = find(&root, "#code-error");
-    assert_eq!(
-        error.text_content().unwrap(),
-        "Enter the 6-digit code from the email."
-    );
+    let expected = "Enter the 6-digit code from the email.";
+    text_when(&root, "#code-error", |t| t == expected).await;
     assert_eq!(input.value(), "12 3", "what was typed stays");
     root.remove();
 }
@@ -202,7 +234,7 @@ async fn password_toggle_shows_and_hides_with_its_state_announced() {
 #[wasm_bindgen_test]
 async fn second_factor_switches_between_authenticator_and_recovery_code() {
     let (root, _app) = mount_at("/login/second-factor?organization=demo&flow=f1");
-    settle().await;
+    flow_load_failed(&root, "#second-factor-error").await;
     let input: HtmlInputElement = find(&root, "#second-factor");
     assert_eq!(input.get_attribute("inputmode").unwrap(), "numeric");
     let switch: HtmlButtonElement = find(&root, "#switch-factor");
@@ -214,8 +246,9 @@ async fn second_factor_switches_between_authenticator_and_recovery_code() {
     type_into(&input, "abc");
     let button: HtmlButtonElement = find(&root, "form button[type=submit]");
     button.click();
-    settle().await;
-    let error: HtmlElement = find(&root, "#second-factor-error");
-    assert!(error.text_content().unwrap().contains("recovery codes"));
+    text_when(&root, "#second-factor-error", |t| {
+        t.contains("recovery codes")
+    })
+    .await;
     root.remove();
 }
