@@ -9,7 +9,6 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use gloo_net::http::{Request, RequestBuilder, Response};
 use leptos::prelude::on_cleanup;
 use member_login_api::flow::{
     CreateFlow, Flow, SubmitPassword, SubmitSecondFactor, SubmitUsername, VerifyCode,
@@ -21,7 +20,9 @@ use member_login_api::{
 };
 use serde::de::DeserializeOwned;
 use serde::Serialize;
-use web_sys::{AbortController, RequestCredentials};
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{AbortController, RequestCredentials, RequestInit, Response};
 
 /// A request that has not answered after this long is given up, with a message and a retry.
 pub const TIMEOUT_MS: i32 = 15_000;
@@ -61,10 +62,13 @@ async fn api_base() -> String {
         #[serde(default)]
         api_base: String,
     }
-    match Request::get("/config.json").send().await {
+    let window = web_sys::window().expect("the app runs in a window");
+    let answer = JsFuture::from(window.fetch_with_str("/config.json"))
+        .await
+        .map(Response::unchecked_from_js);
+    match answer {
         Ok(resp) if resp.ok() => {
-            let base = resp
-                .json::<RuntimeConfig>()
+            let base = json_body::<RuntimeConfig>(&resp)
                 .await
                 .map(|c| c.api_base.trim_end_matches('/').to_owned())
                 .unwrap_or_default();
@@ -79,6 +83,13 @@ async fn api_base() -> String {
         // Offline or an error: try the same origin now, and the file again next time.
         _ => String::new(),
     }
+}
+
+/// A response body parsed by the browser's own JSON parser, then typed.
+async fn json_body<T: DeserializeOwned>(response: &Response) -> Option<T> {
+    let promise = response.json().ok()?;
+    let value = JsFuture::from(promise).await.ok()?;
+    serde_wasm_bindgen::from_value(value).ok()
 }
 
 /// The requests of one step: all aborted when the step unmounts.
@@ -103,7 +114,8 @@ impl RequestScope {
 
     async fn send(
         &self,
-        build: impl FnOnce(&str) -> RequestBuilder,
+        method: &str,
+        path: &str,
         body: Option<&impl Serialize>,
     ) -> Result<Response, ClientError> {
         let controller = AbortController::new().map_err(|_| ClientError::Network)?;
@@ -111,26 +123,39 @@ impl RequestScope {
         let timed_out = Rc::new(std::cell::Cell::new(false));
         let timer = {
             let (controller, timed_out) = (controller.clone(), timed_out.clone());
-            gloo_timeout(TIMEOUT_MS, move || {
+            timeout(TIMEOUT_MS, move || {
                 timed_out.set(true);
                 controller.abort();
             })
         };
-        let builder = build(&api_base().await)
-            .header("Accept", "application/json")
-            .header(CSRF_HEADER, "1")
-            .credentials(RequestCredentials::Include)
-            .abort_signal(Some(&controller.signal()));
-        let request = match body {
-            Some(body) => builder.json(body).map_err(|_| ClientError::Network)?,
-            None => builder.build().map_err(|_| ClientError::Network)?,
+        let init = RequestInit::new();
+        init.set_method(method);
+        init.set_credentials(RequestCredentials::Include);
+        init.set_signal(Some(&controller.signal()));
+        let headers = js_sys::Object::new();
+        let header = |name: &str, value: &str| {
+            let _ = js_sys::Reflect::set(&headers, &name.into(), &value.into());
         };
-        let result = request.send().await;
+        header("Accept", "application/json");
+        header(CSRF_HEADER, "1");
+        if let Some(body) = body {
+            let serializer = serde_wasm_bindgen::Serializer::json_compatible();
+            let value = body
+                .serialize(&serializer)
+                .map_err(|_| ClientError::Network)?;
+            let text = js_sys::JSON::stringify(&value).map_err(|_| ClientError::Network)?;
+            header("Content-Type", "application/json");
+            init.set_body(&text);
+        }
+        init.set_headers(&headers);
+        let url = format!("{}{path}", api_base().await);
+        let window = web_sys::window().expect("the app runs in a window");
+        let result = JsFuture::from(window.fetch_with_str_and_init(&url, &init)).await;
         drop(timer);
         self.live
             .borrow_mut()
             .retain(|c| !js_sys::Object::is(c, &controller));
-        result.map_err(|_| {
+        result.map(Response::unchecked_from_js).map_err(|_| {
             if timed_out.get() {
                 ClientError::Timeout
             } else if controller.signal().aborted() {
@@ -143,33 +168,32 @@ impl RequestScope {
 
     async fn call<T: DeserializeOwned>(
         &self,
-        build: impl FnOnce(&str) -> RequestBuilder,
+        method: &str,
+        path: &str,
         body: Option<&impl Serialize>,
     ) -> Result<T, ClientError> {
-        read(self.send(build, body).await?).await
+        let response = self.send(method, path, body).await?;
+        if response.ok() {
+            return json_body(&response)
+                .await
+                .ok_or(ClientError::Unexpected(response.status()));
+        }
+        Err(problem_of(&response).await)
     }
 
     pub async fn find_organization(
         &self,
         key: &OrganizationKey,
     ) -> Result<Organization, ClientError> {
-        let path = organization_path(key);
-        self.call(|base| Request::get(&format!("{base}{path}")), None::<&()>)
-            .await
+        self.call("GET", &organization_path(key), NONE).await
     }
 
     pub async fn create_flow(&self, body: &CreateFlow) -> Result<Flow, ClientError> {
-        self.call(
-            |base| Request::post(&format!("{base}{FLOWS_PATH}")),
-            Some(body),
-        )
-        .await
+        self.call("POST", FLOWS_PATH, Some(body)).await
     }
 
     pub async fn flow(&self, id: &str) -> Result<Flow, ClientError> {
-        let path = flow_path(id, "");
-        self.call(|base| Request::get(&format!("{base}{path}")), None::<&()>)
-            .await
+        self.call("GET", &flow_path(id, ""), NONE).await
     }
 
     pub async fn submit_username(
@@ -182,7 +206,7 @@ impl RequestScope {
 
     /// Sends the email code, or a new one.
     pub async fn send_code(&self, id: &str) -> Result<Flow, ClientError> {
-        self.post_step(id, "code", None::<&()>).await
+        self.post_step(id, "code", NONE).await
     }
 
     pub async fn verify_code(&self, id: &str, body: &VerifyCode) -> Result<Flow, ClientError> {
@@ -207,54 +231,43 @@ impl RequestScope {
         step: &str,
         body: Option<&impl Serialize>,
     ) -> Result<Flow, ClientError> {
-        let path = flow_path(id, step);
-        self.call(|base| Request::post(&format!("{base}{path}")), body)
-            .await
+        self.call("POST", &flow_path(id, step), body).await
     }
 
     pub async fn session(&self) -> Result<Session, ClientError> {
-        self.call(
-            |base| Request::get(&format!("{base}{SESSION_PATH}")),
-            None::<&()>,
-        )
-        .await
+        self.call("GET", SESSION_PATH, NONE).await
     }
 
     pub async fn change_password(&self, body: &ChangePassword) -> Result<Session, ClientError> {
-        let path = format!("{SESSION_PATH}/password");
-        self.call(|base| Request::post(&format!("{base}{path}")), Some(body))
+        self.call("POST", &format!("{SESSION_PATH}/password"), Some(body))
             .await
     }
 
     pub async fn start_mfa(&self) -> Result<MfaEnrollment, ClientError> {
-        let path = format!("{SESSION_PATH}/mfa");
-        self.call(|base| Request::post(&format!("{base}{path}")), None::<&()>)
+        self.call("POST", &format!("{SESSION_PATH}/mfa"), NONE)
             .await
     }
 
     pub async fn verify_mfa(&self, body: &VerifyMfa) -> Result<RecoveryCodes, ClientError> {
-        let path = format!("{SESSION_PATH}/mfa/verify");
-        self.call(|base| Request::post(&format!("{base}{path}")), Some(body))
+        self.call("POST", &format!("{SESSION_PATH}/mfa/verify"), Some(body))
             .await
     }
 
     pub async fn logout(&self) -> Result<(), ClientError> {
-        let resp = self
-            .send(
-                |base| Request::delete(&format!("{base}{SESSION_PATH}")),
-                None::<&()>,
-            )
-            .await?;
+        let resp = self.send("DELETE", SESSION_PATH, NONE).await?;
         if resp.ok() {
             Ok(())
         } else {
-            Err(problem_of(resp).await)
+            Err(problem_of(&resp).await)
         }
     }
 }
 
+/// No request body.
+const NONE: Option<&()> = None;
+
 /// Runs `f` once after `ms` unless the returned guard is dropped first.
-fn gloo_timeout(ms: i32, f: impl FnOnce() + 'static) -> impl Drop {
+fn timeout(ms: i32, f: impl FnOnce() + 'static) -> impl Drop {
     struct Guard(Option<leptos::prelude::TimeoutHandle>);
     impl Drop for Guard {
         fn drop(&mut self) {
@@ -269,22 +282,9 @@ fn gloo_timeout(ms: i32, f: impl FnOnce() + 'static) -> impl Drop {
     )
 }
 
-/// The body on success, or the problem on failure.
-async fn read<T: DeserializeOwned>(response: Response) -> Result<T, ClientError> {
-    if response.ok() {
-        let status = response.status();
-        return response
-            .json()
-            .await
-            .map_err(|_| ClientError::Unexpected(status));
-    }
-    Err(problem_of(response).await)
-}
-
-async fn problem_of(response: Response) -> ClientError {
-    let status = response.status();
-    match response.json::<Problem>().await {
-        Ok(problem) => ClientError::Problem(Box::new(problem)),
-        Err(_) => ClientError::Unexpected(status),
+async fn problem_of(response: &Response) -> ClientError {
+    match json_body::<Problem>(response).await {
+        Some(problem) => ClientError::Problem(Box::new(problem)),
+        None => ClientError::Unexpected(response.status()),
     }
 }

@@ -95,10 +95,7 @@ pub fn DoneStep() -> impl IntoView {
                                 </dd>
                             </div>
                         </dl>
-                        <Show when={
-                            let empty = requirements.is_empty();
-                            move || !empty
-                        }>
+                        {(!requirements.is_empty()).then(|| view! {
                             <section aria-labelledby="requirements-heading" class="requirements">
                                 <h2 id="requirements-heading">"Your Organization's security requirements"</h2>
                                 <p>"Complete these before the time runs out, or your account will be locked."</p>
@@ -119,21 +116,24 @@ pub fn DoneStep() -> impl IntoView {
                                         .collect_view()}
                                 </ul>
                             </section>
-                        </Show>
+                        })}
                         <p>"This is your Organization's dashboard."</p>
                     }
                 })
         }}
         <p class="field-error" role="alert">{move || error.get()}</p>
-        <Show when=move || session.with(|s| s.is_none()) && error.with(|e| e.is_some()) && !missing.get()>
-            <button type="button" class="button secondary" id="retry" on:click=move |_| load()>
-                "Retry"
-            </button>
-        </Show>
-        <Show
-            when=move || !missing.get()
-            fallback=|| view! { <a class="button primary" href="/">"Log in"</a> }
-        >
+        {move || {
+            (session.with(|s| s.is_none()) && error.with(|e| e.is_some()) && !missing.get())
+                .then(|| view! {
+                    <button type="button" class="button secondary" id="retry" on:click=move |_| load()>
+                        "Retry"
+                    </button>
+                })
+        }}
+        {move || if missing.get() {
+            view! { <a class="button primary" href="/">"Log in"</a> }.into_any()
+        } else {
+            view! {
             <button
                 type="button"
                 class="button primary"
@@ -143,6 +143,7 @@ pub fn DoneStep() -> impl IntoView {
             >
                 "Log out"
             </button>
-        </Show>
+            }.into_any()
+        }}
     }
 }

@@ -39,7 +39,7 @@ pub fn MethodStep() -> impl IntoView {
         <Notice />
         <StepContext with_username=true />
         <div class="methods">
-            <Show when=move || enabled(LoginMethod::EmailCode)>
+            {move || enabled(LoginMethod::EmailCode).then(|| view! {
                 <button
                     type="button"
                     class="button primary"
@@ -51,12 +51,12 @@ pub fn MethodStep() -> impl IntoView {
                     {move || if busy.get() { "Sending…" } else { "Send code" }}
                 </button>
                 <p id="send-code-hint" class="hint">"We email you a 6-digit code."</p>
-            </Show>
-            <Show when=move || enabled(LoginMethod::Password)>
+            })}
+            {move || enabled(LoginMethod::Password).then(|| view! {
                 <a class="button secondary" id="enter-password" href=password_url>
                     "Enter password"
                 </a>
-            </Show>
+            })}
         </div>
         <FieldError id="method-error" kit=kit />
     }

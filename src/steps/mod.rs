@@ -288,7 +288,7 @@ fn StepContext(
                     </a>
                 </dd>
             </div>
-            <Show when=move || with_username>
+            {with_username.then(|| view! {
                 <div>
                     <dt>"Username"</dt>
                     <dd>
@@ -303,7 +303,7 @@ fn StepContext(
                         </a>
                     </dd>
                 </div>
-            </Show>
+            })}
         </dl>
     }
 }

@@ -6,7 +6,7 @@ use leptos_router::NavigateOptions;
 use member_login_api::OrganizationKey;
 
 use super::{focus_when_mounted, SubmitButton};
-use crate::api_client::RequestScope;
+use crate::api_client::{ClientError, RequestScope};
 use crate::state::use_login_state;
 use crate::{device, messages};
 
@@ -32,49 +32,55 @@ pub fn OrganizationStep() -> impl IntoView {
     focus_when_mounted(field);
 
     let api = StoredValue::new_local(RequestScope::for_component());
-    let lookup = Action::new_local(move |key: &OrganizationKey| {
-        let (key, api) = (key.clone(), api.get_value());
-        async move { api.find_organization(&key).await }
-    });
+    let busy = RwSignal::new(false);
     // A link from an administrator (`?organization=`) fills the field and continues by itself;
     // this step then leaves no history entry, so Back does not bounce forward again.
     let linked = use_query_map().with_untracked(|q| q.get("organization"));
+    let replace = linked.is_some();
+    let look_up = move |key: OrganizationKey| {
+        busy.set(true);
+        let api = api.get_value();
+        let navigate = navigate.clone();
+        leptos::task::spawn_local(async move {
+            let found = api.find_organization(&key).await;
+            busy.set(false);
+            match found {
+                Ok(org) => {
+                    device::remember_organization(
+                        remember.get_untracked().then_some(org.alias.as_str()),
+                    );
+                    let next = format!("/login/username?organization={}", org.alias);
+                    state.organization.set(Some(org));
+                    navigate(
+                        &next,
+                        NavigateOptions {
+                            replace,
+                            ..Default::default()
+                        },
+                    );
+                }
+                Err(ClientError::Cancelled) => {}
+                Err(err) => error.set(Some(messages::client_error(&err))),
+            }
+        });
+    };
     if let Some(text) = &linked {
         typed.set(text.clone());
         match OrganizationKey::parse(text) {
-            Ok(key) => {
-                lookup.dispatch(key);
-            }
+            Ok(key) => look_up(key),
             Err(why) => error.set(Some(messages::organization_input(why))),
         }
     }
-    let replace = linked.is_some();
-    Effect::new(move |_| match lookup.value().get() {
-        Some(Ok(org)) => {
-            device::remember_organization(remember.get_untracked().then_some(org.alias.as_str()));
-            let next = format!("/login/username?organization={}", org.alias);
-            state.organization.set(Some(org));
-            navigate(
-                &next,
-                NavigateOptions {
-                    replace,
-                    ..Default::default()
-                },
-            );
-        }
-        Some(Err(err)) => error.set(Some(messages::client_error(&err))),
-        None => {}
-    });
 
     let on_submit = move |ev: SubmitEvent| {
         ev.prevent_default();
-        if lookup.pending().get_untracked() {
+        if busy.get_untracked() {
             return;
         }
         match OrganizationKey::parse(&typed.get_untracked()) {
             Ok(key) => {
                 error.set(None);
-                lookup.dispatch(key);
+                look_up(key);
             }
             Err(why) => {
                 error.set(Some(messages::organization_input(why)));
@@ -117,7 +123,7 @@ pub fn OrganizationStep() -> impl IntoView {
                 <label for="remember">"Remember this Organization on this device"</label>
             </div>
             <p id="remember-hint" class="hint">"Only the Organization is kept, never a password."</p>
-            <SubmitButton busy=Signal::derive(move || lookup.pending().get()) />
+            <SubmitButton busy=busy />
         </form>
     }
 }
