@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs every tool and browser the project needs, skipping what is already there.
-# Usage: scripts/setup.sh [build|test]   (build: what the run command needs; test: everything)
+# Usage: scripts/setup.sh [build|test|bench]
+#   build: what the run command needs; test: everything the tests need;
+#   bench: build, plus Chromium and Lighthouse for the benchmark (scripts/bench.sh)
 # Safe to run again: a second run only checks versions and takes seconds.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -72,9 +74,30 @@ if [ "$want" = test ]; then
   fi
 fi
 
+# --- Lighthouse (with puppeteer-core and chrome-launcher), for the benchmark -----
+if [ "$want" = bench ]; then
+  if [ -f bench/node_modules/lighthouse/package.json ] && [ bench/node_modules/.package-lock.json -nt bench/package-lock.json ]; then
+    ok "lighthouse (bench/node_modules)"
+  elif command -v npm >/dev/null 2>&1; then
+    step "installing Lighthouse for the benchmark (npm ci in bench/)"
+    npm ci --prefix bench --no-audit --no-fund
+  else
+    need_by_hand "Node.js 18.20 or later and npm, to install Lighthouse for the benchmark (then: npm ci --prefix bench)"
+  fi
+fi
+
 # --- browsers and WebDriver servers (Debian packages) ------------------------
-if [ "$want" = test ]; then
-  pkgs=(chromium chromium-driver firefox-esr webkit2gtk-driver xvfb)
+# The tests drive three engines over WebDriver; the benchmark only Chromium, over DevTools.
+pkgs=()
+case $want in
+  test)
+    pkgs=(chromium chromium-driver firefox-esr webkit2gtk-driver xvfb)
+    by_hand="Chromium + chromedriver, Firefox + geckodriver, WebKitGTK's WebKitWebDriver and Xvfb from your system" ;;
+  bench)
+    pkgs=(chromium)
+    by_hand="Chromium from your system (set CHROME_PATH to it)" ;;
+esac
+if [ ${#pkgs[@]} -gt 0 ]; then
   absent=()
   for p in "${pkgs[@]}"; do
     dpkg -s "$p" >/dev/null 2>&1 || absent+=("$p")
@@ -88,7 +111,7 @@ if [ "$want" = test ]; then
     apt-get install -y -qq --no-install-recommends "${absent[@]}" >/dev/null
     ok "installed ${absent[*]}"
   else
-    need_by_hand "Debian packages ${absent[*]} (sudo apt-get install ${absent[*]}), or Chromium + chromedriver, Firefox + geckodriver, WebKitGTK's WebKitWebDriver and Xvfb from your system"
+    need_by_hand "Debian packages ${absent[*]} (sudo apt-get install ${absent[*]}), or $by_hand"
   fi
 fi
 

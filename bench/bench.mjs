@@ -1,0 +1,371 @@
+// The benchmark: how much the app costs against the floor, a static HTML form of its
+// Organization step. One run measures, prints a table, writes bench/results/latest.json, the
+// charts and the table in docs/PERFORMANCE.md. Timings never fail it: it exits 0 when it ran.
+//
+//   node bench/bench.mjs --dist dist --server target/debug/member-login-server
+//        [--runs 5] [--transitions 20]
+// scripts/bench.sh builds both first; docs/PERFORMANCE.md says what each figure means.
+import { spawn, execFileSync } from 'node:child_process';
+import { get } from 'node:http';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import * as chromeLauncher from 'chrome-launcher';
+import lighthouse from 'lighthouse';
+import { throttling } from 'lighthouse/core/config/constants.js';
+import puppeteer from 'puppeteer-core';
+import { budgets, formatTable, kib, measure } from './sizes.mjs';
+import { writeCharts } from './chart.mjs';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const CHROME_PATH = process.env.CHROME_PATH ?? '/usr/bin/chromium';
+// Headless Chromium as root, with nothing of its own on the network to disturb timings.
+const CHROME_FLAGS = ['--headless=new', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+  '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+// Lighthouse's own numbers for its default mobile profile (latency 562.5 ms, 1474.56 kbps down,
+// 675 kbps up, 4× CPU), applied for real through DevTools for the time-to-input figure.
+const SLOW_4G = throttling.mobileSlow4G;
+const APP_PATH = '/login/organization';
+const FORM_PATH = '/static-form.html';
+// The step after the Organization step, as its h1 reads (src/steps/username.rs).
+const NEXT_HEADING = 'Enter your username';
+const TARGETS = { lcpRatio: 1.1, liveRatio: 1.5, workBeyondNetworkMs: 16 };
+
+const { values: opts } = parseArgs({
+  options: {
+    dist: { type: 'string', default: 'dist' },
+    server: { type: 'string', default: 'target/debug/member-login-server' },
+    runs: { type: 'string', default: '5' },
+    transitions: { type: 'string', default: '20' },
+  },
+});
+const runs = Number(opts.runs);
+const transitions = Number(opts.transitions);
+if (!(runs >= 1 && transitions >= 1)) throw new Error('--runs and --transitions take a number of at least 1');
+
+const median = (xs) => {
+  const s = xs.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
+  if (!s.length) return null;
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+const ratio = (a, b) => (a != null && b ? a / b : null);
+const log = (...a) => console.error('[bench]', ...a);
+const brief = (o) => JSON.stringify(o, (k, v) => (typeof v === 'number' ? +v.toFixed(1) : v));
+
+// Everything started here is stopped on the way out, also after an error or Ctrl-C.
+const cleanups = [];
+async function cleanUp() {
+  for (const fn of cleanups.splice(0).reverse()) await Promise.resolve().then(fn).catch(() => {});
+}
+for (const signal of ['SIGINT', 'SIGTERM']) {
+  process.on(signal, () => cleanUp().finally(() => process.exit(130)));
+}
+
+/** A private copy of dist (the real one may be rebuilt meanwhile), measured, with the static
+ *  form written beside the app so one server serves both with the same headers. */
+function prepareSite() {
+  const work = mkdtempSync(join(tmpdir(), 'member-login-bench-'));
+  cleanups.push(() => rmSync(work, { recursive: true, force: true }));
+  const site = join(work, 'site');
+  cpSync(opts.dist, site, { recursive: true });
+  const sizes = measure(site);
+  // The app's stylesheet has a content hash in its name.
+  const css = sizes.files.find((f) => f.load === 'first' && f.kind === 'css');
+  let form = readFileSync(join(ROOT, 'bench/static-form.html'), 'utf8');
+  form = css ? form.replace('{{stylesheet}}', `/${css.file}`) : form.replace(/^.*\{\{stylesheet\}\}.*\n/m, '');
+  writeFileSync(join(site, FORM_PATH), form);
+  return { sizes, site, data: join(work, 'bench.sqlite3') };
+}
+
+/** Starts the reference server on a free loopback port; resolves to its origin. */
+function startServer({ site, data }) {
+  const server = spawn(opts.server,
+    ['serve', '--demo', '--dev', '--dist', site, '--listen', '127.0.0.1:0', '--data', data],
+    { stdio: ['ignore', 'pipe', 'inherit'] });
+  cleanups.push(() => server.kill());
+  return new Promise((resolvePromise, reject) => {
+    let out = '';
+    const read = (chunk) => {
+      out += chunk;
+      // The one line the server prints for scripts to find its port.
+      const url = out.match(/listening on (http:\/\/[^\s/]+)/)?.[1];
+      if (url) {
+        server.stdout.off('data', read).resume(); // the rest (demo logins) is not needed
+        resolvePromise(url);
+      }
+    };
+    server.stdout.on('data', read);
+    server.on('error', reject);
+    server.on('exit', (code) => reject(new Error(`the server exited (${code}) before listening:\n${out}`)));
+  });
+}
+
+/** How the server sends each first-load file to a browser that accepts brotli and gzip: the
+ *  timings below measure these bytes, which are the raw ones when it does not compress. */
+async function servedEncodings(origin, sizes) {
+  const encoding = (path) => new Promise((resolvePromise, reject) => {
+    get(origin + path, { headers: { 'accept-encoding': 'br, gzip' } }, (res) => {
+      res.resume();
+      resolvePromise(res.headers['content-encoding'] ?? 'identity');
+    }).on('error', reject);
+  });
+  const files = sizes.files.filter((f) => f.load === 'first' && f.file !== 'index.html');
+  const out = { [APP_PATH]: await encoding(APP_PATH) };
+  for (const f of files) out[f.file] = await encoding(`/${f.file}`);
+  return out;
+}
+
+async function launchChrome() {
+  // chrome-launcher gives every launch a fresh --user-data-dir and removes it on kill. Its own
+  // Ctrl-C handler would exit before ours stops the server.
+  const chrome = await chromeLauncher.launch({ chromePath: CHROME_PATH, chromeFlags: CHROME_FLAGS, logLevel: 'error', handleSIGINT: false });
+  cleanups.push(() => chrome.kill());
+  return chrome;
+}
+
+/** One Lighthouse run with its default mobile config (simulated throttling), in a Chromium of
+ *  its own so no run inherits another's state. Chromium 156 now and then drops the new renderer's
+ *  first trace events (Lighthouse then reports NO_NAVSTART and asks to run again): up to three
+ *  tries. */
+async function lighthouseRun(url, tries = 3) {
+  const chrome = await launchChrome();
+  let lhr;
+  try {
+    ({ lhr } = await lighthouse(url, { port: chrome.port, output: 'json', logLevel: 'error', onlyCategories: ['performance'] }));
+  } finally {
+    await chrome.kill();
+  }
+  if (lhr.runtimeError) {
+    if (tries > 1) {
+      log(`Lighthouse: ${lhr.runtimeError.code}; running it again`);
+      return lighthouseRun(url, tries - 1);
+    }
+    throw new Error(`Lighthouse: ${lhr.runtimeError.message}`);
+  }
+  const metric = (id) => lhr.audits[id].numericValue;
+  return {
+    score: lhr.categories.performance.score * 100,
+    fcp: metric('first-contentful-paint'),
+    lcp: metric('largest-contentful-paint'),
+    tbt: metric('total-blocking-time'),
+    cls: metric('cumulative-layout-shift'),
+  };
+}
+
+// Injected before any page script: records performance.now() (ms since navigation) when the
+// Organization field first exists, and when it is live: the running app's own field, after it
+// removed the static shell. A MutationObserver sees each DOM change as it happens; the
+// animation-frame loop is a backstop.
+const FIELD_POLLER = `(() => {
+  const marks = (window.__bench = {});
+  const conditions = {
+    exists: () => document.querySelector('#organization') !== null,
+    live: () => { const f = document.querySelector('#organization');
+      return !!f && !document.getElementById('shell') && !!f.closest('form'); },
+  };
+  const check = () => {
+    for (const [name, holds] of Object.entries(conditions)) {
+      if (!(name in marks) && holds()) marks[name] = performance.now();
+    }
+    return 'live' in marks && 'exists' in marks;
+  };
+  const observer = new MutationObserver(() => check() && observer.disconnect());
+  observer.observe(document, { childList: true, subtree: true });
+  const frame = () => check() ? observer.disconnect() : requestAnimationFrame(frame);
+  requestAnimationFrame(frame);
+})();`;
+
+/** Navigation to a live Organization field on slow 4G with 4× CPU, in a fresh browser context
+ *  with the cache off. */
+async function timeToInput(browser, url) {
+  const context = await browser.createBrowserContext();
+  try {
+    const page = await context.newPage();
+    await page.setCacheEnabled(false);
+    // Network.emulateNetworkConditions and Emulation.setCPUThrottlingRate under the hood;
+    // throughput in bytes per second.
+    await page.emulateNetworkConditions({
+      latency: SLOW_4G.requestLatencyMs,
+      download: (SLOW_4G.downloadThroughputKbps * 1024) / 8,
+      upload: (SLOW_4G.uploadThroughputKbps * 1024) / 8,
+    });
+    await page.emulateCPUThrottling(SLOW_4G.cpuSlowdownMultiplier);
+    await page.evaluateOnNewDocument(FIELD_POLLER);
+    await page.goto(url, { waitUntil: 'domcontentloaded', timeout: 120_000 });
+    // Polling from outside at a low rate keeps the check from adding work to the page.
+    await page.waitForFunction(() => window.__bench && 'live' in window.__bench, { polling: 250, timeout: 120_000 });
+    return await page.evaluate(() => window.__bench);
+  } finally {
+    await context.close();
+  }
+}
+
+/** Organization step to username step, unthrottled: from the submit click to the next step's
+ *  heading in the DOM, and the share of that spent on the network (the API requests' Resource
+ *  Timing, first fetchStart to last responseEnd). */
+async function stepTransition(page, origin) {
+  await page.goto(origin + APP_PATH);
+  await page.waitForFunction(() => {
+    const f = document.querySelector('#organization');
+    return !!f && !document.getElementById('shell') && !!f.closest('form');
+  });
+  await page.type('#organization', 'demo');
+  await page.evaluate((heading) => {
+    const marks = (window.__step = {});
+    // Capture phase on window: runs before the app's own handlers.
+    addEventListener('click', () => { marks.click = performance.now(); }, { capture: true, once: true });
+    const observer = new MutationObserver(() => {
+      if (document.querySelector('h1')?.textContent.trim() === heading) {
+        marks.heading = performance.now();
+        observer.disconnect();
+      }
+    });
+    observer.observe(document.body, { childList: true, subtree: true, characterData: true });
+  }, NEXT_HEADING);
+  await page.click('form button[type=submit]');
+  await page.waitForFunction(() => window.__step.heading !== undefined, { timeout: 15_000 });
+  return page.evaluate(() => {
+    const { click, heading } = window.__step;
+    const api = performance.getEntriesByType('resource')
+      .filter((e) => e.name.includes('/api/') && e.fetchStart >= click && e.fetchStart <= heading);
+    const network = api.length
+      ? Math.max(...api.map((e) => e.responseEnd)) - Math.min(...api.map((e) => e.fetchStart)) : 0;
+    const total = heading - click;
+    return { total, network, beyond: total - network, requests: api.length };
+  });
+}
+
+/** Runs `measureOne(kind)` for app and form in turn, `n` times (interleaved, so a slow patch of
+ *  the machine hits both alike). */
+async function interleaved(n, label, measureOne) {
+  const out = { app: [], form: [] };
+  for (let i = 0; i < n; i++) {
+    for (const kind of ['app', 'form']) {
+      out[kind].push(await measureOne(kind));
+      log(`${label} ${kind} ${i + 1}/${n}:`, brief(out[kind].at(-1)));
+    }
+  }
+  return out;
+}
+
+const medians = (list, keys) => Object.fromEntries(keys.map((k) => [k, median(list.map((r) => r[k]))]));
+const ms = (v) => (v == null ? 'n/a' : `${Math.round(v)} ms`);
+const x = (v) => (v == null ? 'n/a' : `${v.toFixed(2)}×`);
+const mark = (ok) => (ok == null ? '' : ok ? 'PASS' : 'MISS');
+
+/** The final table (Markdown, printed and written into docs/PERFORMANCE.md). */
+function summary(r) {
+  const [first, whole] = budgets(r.sizes);
+  const { app, form, ratios } = r.lighthouse;
+  const row = (figure, value, target = '', ok = null) => `| ${figure} | ${value} | ${target} | ${mark(ok)} |`;
+  const within = (v, limit) => (v == null ? null : v <= limit);
+  return [
+    '| figure | value | target | |',
+    '| --- | --- | --- | --- |',
+    row('first load, brotli', `${kib(first.value)} KiB`, `≤ ${first.limit / 1024} KiB`, first.ok),
+    row('whole app, brotli', `${kib(whole.value)} KiB`, `≤ ${whole.limit / 1024} KiB`, whole.ok),
+    row('Lighthouse performance score, app / static form', `${app.score} / ${form.score}`),
+    row('Lighthouse FCP, app / static form', `${ms(app.fcp)} / ${ms(form.fcp)}`),
+    row('Lighthouse FCP ratio app ÷ static', x(ratios.fcp)),
+    row('Lighthouse LCP, app / static form', `${ms(app.lcp)} / ${ms(form.lcp)}`),
+    row('Lighthouse LCP ratio app ÷ static', x(ratios.lcp), `≤ ${TARGETS.lcpRatio.toFixed(2)}×`, within(ratios.lcp, TARGETS.lcpRatio)),
+    row('Lighthouse TBT, app / static form', `${ms(app.tbt)} / ${ms(form.tbt)}`),
+    row('Lighthouse TBT ratio app ÷ static', ratios.tbt == null ? `n/a (static form ${ms(form.tbt)})` : x(ratios.tbt)),
+    row('Lighthouse CLS, app / static form', `${app.cls.toFixed(3)} / ${form.cls.toFixed(3)}`),
+    row('slow 4G + 4× CPU: Organization field exists, app', ms(r.interactive.app.exists)),
+    row('slow 4G + 4× CPU: field accepts input, app / static form', `${ms(r.interactive.app.live)} / ${ms(r.interactive.form.live)}`),
+    row('slow 4G + 4× CPU: field accepts input ratio app ÷ static', x(r.interactive.ratio), `≤ ${TARGETS.liveRatio.toFixed(2)}×`, within(r.interactive.ratio, TARGETS.liveRatio)),
+    row('step transition Organization → username, total', ms(r.transition.total)),
+    row('step transition: network (API requests)', ms(r.transition.network)),
+    row('step transition: work beyond network', `${r.transition.beyond.toFixed(1)} ms`, `≤ ${TARGETS.workBeyondNetworkMs} ms`, within(r.transition.beyond, TARGETS.workBeyondNetworkMs)),
+  ].join('\n');
+}
+
+function describeRun() {
+  const git = (...args) => { try { return execFileSync('git', args, { cwd: ROOT, encoding: 'utf8' }).trim(); } catch { return null; } };
+  return {
+    date: new Date().toISOString(),
+    commit: git('rev-parse', '--short', 'HEAD'),
+    uncommittedChanges: Boolean(git('status', '--porcelain')),
+    cpus: `${cpus().length} × ${cpus()[0]?.model ?? '?'}`,
+    node: process.version,
+    runs,
+    transitions,
+  };
+}
+
+/** Replaces the generated part of docs/PERFORMANCE.md. */
+function updateDoc(table, run) {
+  const doc = join(ROOT, 'docs/PERFORMANCE.md');
+  const text = readFileSync(doc, 'utf8');
+  const generated = `<!-- bench:begin -->\n${table}\n\nMedians of ${run.runs} Lighthouse and time-to-input runs and ${run.transitions} step transitions; ` +
+    `${run.date.slice(0, 10)}, commit ${run.commit}${run.uncommittedChanges ? ' with uncommitted changes' : ''}, ${run.cpus}, Node ${run.node}, ${run.chromium}.\n<!-- bench:end -->`;
+  const updated = text.replace(/<!-- bench:begin -->[\s\S]*<!-- bench:end -->/, generated);
+  if (updated === text && !text.includes(generated)) log('docs/PERFORMANCE.md has no bench markers; left as it is');
+  writeFileSync(doc, updated);
+}
+
+async function main() {
+  const started = Date.now();
+  const site = prepareSite();
+  const { sizes } = site;
+  console.log('Sizes (bytes the browser downloads, if the host compresses):\n' + formatTable(sizes) + '\n');
+
+  const origin = await startServer(site);
+  log(`serving the app and the static form at ${origin}`);
+  const encodings = await servedEncodings(origin, sizes);
+  log('content-encoding as served:', Object.entries(encodings).map(([f, e]) => `${f} ${e}`).join(', '));
+  const url = (kind) => origin + (kind === 'app' ? APP_PATH : FORM_PATH);
+
+  const lhRuns = await interleaved(runs, 'lighthouse', (kind) => lighthouseRun(url(kind)));
+  const keys = ['score', 'fcp', 'lcp', 'tbt', 'cls'];
+  const lh = { app: medians(lhRuns.app, keys), form: medians(lhRuns.form, keys) };
+  lh.ratios = { fcp: ratio(lh.app.fcp, lh.form.fcp), lcp: ratio(lh.app.lcp, lh.form.lcp), tbt: ratio(lh.app.tbt, lh.form.tbt) };
+
+  // One Chromium for the puppeteer figures; each time-to-input run gets a fresh context.
+  const chrome = await launchChrome();
+  const browser = await puppeteer.connect({ browserURL: `http://127.0.0.1:${chrome.port}`, defaultViewport: null });
+  cleanups.push(() => browser.disconnect());
+  const chromium = await browser.version();
+
+  const inputRuns = await interleaved(runs, 'time to input', (kind) => timeToInput(browser, url(kind)));
+  const interactive = { app: medians(inputRuns.app, ['exists', 'live']), form: medians(inputRuns.form, ['exists', 'live']) };
+  interactive.ratio = ratio(interactive.app.live, interactive.form.live);
+
+  const context = await browser.createBrowserContext();
+  const page = await context.newPage();
+  const stepRuns = [];
+  for (let i = 0; i < transitions; i++) {
+    stepRuns.push(await stepTransition(page, origin));
+    log(`step transition ${i + 1}/${transitions}:`, brief(stepRuns.at(-1)));
+  }
+  await context.close();
+  const transition = medians(stepRuns, ['total', 'network', 'beyond']);
+
+  const run = { ...describeRun(), chromium, seconds: Math.round((Date.now() - started) / 1000) };
+  const results = {
+    run, targets: TARGETS, sizes, budgets: budgets(sizes), servedEncodings: encodings,
+    lighthouse: { ...lh, runs: lhRuns },
+    interactive: { ...interactive, throttling: SLOW_4G, runs: inputRuns },
+    transition: { ...transition, runs: stepRuns },
+  };
+  const table = summary(results);
+  console.log(table);
+  console.log(`\n(${run.seconds} s; results in bench/results/latest.json, docs/PERFORMANCE.md and its charts)`);
+
+  mkdirSync(join(ROOT, 'bench/results'), { recursive: true });
+  writeFileSync(join(ROOT, 'bench/results/latest.json'), JSON.stringify(results, null, 2) + '\n');
+  writeCharts(results, join(ROOT, 'docs'));
+  updateDoc(table, run);
+}
+
+try {
+  await main();
+} catch (error) {
+  console.error('[bench] failed:', error);
+  process.exitCode = 1;
+} finally {
+  await cleanUp();
+}
