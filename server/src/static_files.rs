@@ -1,5 +1,6 @@
 //! Serves the built app (`dist/`) behind the API, with security headers and an SPA fallback:
-//! any path that is not a file gets `index.html`, so every step's URL survives a reload.
+//! any path that is not a file gets `index.html`, so every step's URL survives a reload. Files
+//! go out compressed when the build left a `.br` or `.gz` copy beside them.
 
 use std::path::Path;
 
@@ -8,13 +9,28 @@ use axum::Router;
 use base64::Engine;
 use sha2::{Digest, Sha256};
 use tower_http::services::{ServeDir, ServeFile};
-use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::set_header::{SetResponseHeader, SetResponseHeaderLayer};
 
 pub fn serve_app(api: Router, dist: &Path) -> Router {
     let index = dist.join("index.html");
     let html = std::fs::read_to_string(&index).unwrap_or_default();
     let csp = content_security_policy(&html);
-    let files = ServeDir::new(dist).fallback(ServeFile::new(index));
+    // The build writes `.br` and `.gz` copies of each file (scripts/precompress.mjs); browsers
+    // that accept them get those, with `Content-Encoding` and `Vary: Accept-Encoding`.
+    let files = ServeDir::new(dist)
+        .precompressed_br()
+        .precompressed_gzip()
+        .fallback(
+            ServeFile::new(index)
+                .precompressed_br()
+                .precompressed_gzip(),
+        );
+    // Caches must keep the encodings apart.
+    let files = SetResponseHeader::overriding(
+        files,
+        header::VARY,
+        HeaderValue::from_static("accept-encoding"),
+    );
     let fixed = |name: HeaderName, value: &str| {
         SetResponseHeaderLayer::overriding(
             name,

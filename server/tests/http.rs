@@ -119,6 +119,48 @@ async fn serves_the_app_with_spa_fallback_and_security_headers() {
 }
 
 #[tokio::test]
+async fn serves_the_builds_compressed_copies_to_browsers_that_accept_them() {
+    let dist = tempfile::tempdir().unwrap();
+    let write = |name: &str, body: &[u8]| std::fs::write(dist.path().join(name), body).unwrap();
+    write("index.html", b"<html>app</html>");
+    write("index.html.br", b"brotli index");
+    write("app.wasm", b"plain wasm");
+    write("app.wasm.br", b"brotli wasm");
+    write("app.wasm.gz", b"gzip wasm");
+    let server = start(Some(dist.path().to_owned())).await;
+    let client = reqwest::Client::new();
+    let get = |path: &str, accept: &str| {
+        client
+            .get(format!("{}{path}", server.base))
+            .header("accept-encoding", accept)
+            .send()
+    };
+    for (path, accept, encoding, body) in [
+        ("/app.wasm", "gzip, deflate, br", Some("br"), "brotli wasm"),
+        ("/app.wasm", "gzip", Some("gzip"), "gzip wasm"),
+        ("/app.wasm", "identity", None, "plain wasm"),
+        // The SPA fallback too: every step's URL gets the compressed index.html.
+        ("/login/code", "br", Some("br"), "brotli index"),
+    ] {
+        let resp = get(path, accept).await.unwrap();
+        assert_eq!(resp.status(), 200, "{path} {accept}");
+        let got = resp
+            .headers()
+            .get("content-encoding")
+            .map(|v| v.to_str().unwrap().to_owned());
+        assert_eq!(got.as_deref(), encoding, "{path} {accept}");
+        if encoding.is_some() {
+            assert!(resp.headers()["vary"]
+                .to_str()
+                .unwrap()
+                .contains("accept-encoding"));
+        }
+        assert!(resp.headers().contains_key("content-security-policy"));
+        assert_eq!(resp.text().await.unwrap(), body, "{path} {accept}");
+    }
+}
+
+#[tokio::test]
 async fn data_survives_a_restart_and_seeding_twice_changes_nothing() {
     let data = tempfile::tempdir().unwrap();
     let path = data.path().join("keep.sqlite3");
