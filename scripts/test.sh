@@ -37,6 +37,8 @@ suite lint-app cargo clippy -p member-login --target wasm32-unknown-unknown --al
 suite native cargo test -p member-login-api -p member-login-server
 suite app-logic cargo test -p member-login --lib
 suite app-build trunk build --release
+# Download sizes are deterministic, so they are checked here (timings only in scripts/bench.sh).
+suite app-size node bench/sizes.mjs dist --ceiling
 # wasm-bindgen-test-runner picks the browser from whichever driver variable is set.
 suite components-chromium env -u GECKODRIVER CHROMEDRIVER=/usr/bin/chromedriver \
   cargo test -p member-login --target wasm32-unknown-unknown
