@@ -51,6 +51,14 @@ thread_local! {
     static API_BASE: RefCell<Option<String>> = const { RefCell::new(None) };
 }
 
+/// Reads `config.json` now, as the app starts, so the member's first action waits only for the
+/// API itself.
+pub fn load_config() {
+    wasm_bindgen_futures::spawn_local(async {
+        api_base().await;
+    });
+}
+
 /// The API's base URL, read once from `config.json` beside the app (so one build serves any
 /// backend); empty — the app's own origin — when the file has none.
 async fn api_base() -> String {

@@ -27,6 +27,7 @@ fn main() {
         (text, remember, focused)
     });
     leptos::mount::mount_to_body(member_login::App);
+    member_login::api_client::load_config();
     if let Some((text, remember, focused)) = typed {
         let changed = |field: &HtmlInputElement, event: &str| {
             if let Ok(event) = web_sys::Event::new(event) {
