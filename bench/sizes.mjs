@@ -20,8 +20,8 @@ export const WHOLE_APP_BROTLI_BUDGET = 96 * 1024;
 // Until the app meets the budgets, the test command (`--ceiling`) holds it to its current size
 // plus a little room, so that it cannot grow unnoticed. Lower these with every cut; once they
 // are at or under the budgets, the test command checks the budgets instead.
-export const FIRST_LOAD_BROTLI_CEILING = 172 * 1024;
-export const WHOLE_APP_BROTLI_CEILING = 172 * 1024;
+export const FIRST_LOAD_BROTLI_CEILING = 164 * 1024;
+export const WHOLE_APP_BROTLI_CEILING = 164 * 1024;
 
 // The app fetches its API base from this file as it starts, so it belongs to the first load.
 const CONFIG_FILE = 'config.json';

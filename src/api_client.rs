@@ -97,7 +97,7 @@ async fn api_base() -> String {
 async fn json_body<T: DeserializeOwned>(response: &Response) -> Option<T> {
     let promise = response.json().ok()?;
     let value = JsFuture::from(promise).await.ok()?;
-    serde_wasm_bindgen::from_value(value).ok()
+    crate::js_de::from_js(value)
 }
 
 /// The requests of one step: all aborted when the step unmounts.

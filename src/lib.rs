@@ -5,6 +5,7 @@
 
 pub mod api_client;
 pub mod device;
+pub mod js_de;
 pub mod messages;
 pub mod state;
 pub mod steps;

@@ -252,3 +252,64 @@ async fn second_factor_switches_between_authenticator_and_recovery_code() {
     .await;
     root.remove();
 }
+
+fn parsed(json: &str) -> wasm_bindgen::JsValue {
+    js_sys::JSON::parse(json).unwrap()
+}
+
+#[wasm_bindgen_test]
+fn api_answers_read_from_the_browsers_json_parser_keep_every_field() {
+    use member_login::js_de::from_js;
+    use member_login_api::flow::{Flow, FlowMessage, FlowState};
+    use member_login_api::{Problem, ProblemCode};
+
+    let flow: Flow = from_js(parsed(
+        r#"{"id":"f1","state":"email_code","expires_at":1700000600,"now":1700000000,
+            "organization":{"id":"0f6d2c48-5a1e-4c3b-9e7d-2b8a4f1c6e30","alias":"demo",
+                            "name":"Demo","login_methods":["email_code","password"]},
+            "username":"alex","code":{"length":6,"expires_at":1700000600,"attempts_left":5,
+                                      "resend_available_at":1700000030},
+            "messages":["code_sent","a_message_from_a_newer_server"]}"#,
+    ))
+    .expect("a whole flow");
+    assert_eq!(flow.state, FlowState::EmailCode);
+    assert_eq!(flow.organization.alias, "demo");
+    assert_eq!(flow.username.as_deref(), Some("alex"));
+    assert_eq!(
+        flow.code.as_ref().map(|c| c.resend_available_at),
+        Some(1700000030)
+    );
+    assert_eq!(
+        flow.messages,
+        [FlowMessage::CodeSent, FlowMessage::Unknown],
+        "ids this version does not know are kept as Unknown"
+    );
+
+    // Optional fields may be absent or null; the type defaults to about:blank.
+    let problem: Problem = from_js(parsed(
+        r#"{"title":"Slow down","status":429,"code":"rate_limited","retry_after":30,"detail":null}"#,
+    ))
+    .expect("a problem document");
+    assert_eq!(problem.code, ProblemCode::RateLimited);
+    assert_eq!(problem.retry_after, Some(30));
+    assert_eq!(problem.kind, "about:blank");
+    assert_eq!(problem.detail, None);
+    let newer: Problem = from_js(parsed(
+        r#"{"title":"?","status":400,"code":"from_the_future"}"#,
+    ))
+    .unwrap();
+    assert_eq!(newer.code, ProblemCode::Unknown);
+
+    // What does not fit is no value at all: wrong types, out-of-range or fractional numbers,
+    // missing required fields, something that is not JSON's shape of the type.
+    for wrong in [
+        r#"{"title":"x","status":"429","code":"rate_limited"}"#,
+        r#"{"title":"x","status":70000,"code":"rate_limited"}"#,
+        r#"{"title":"x","status":429.5,"code":"rate_limited"}"#,
+        r#"{"title":"x","code":"rate_limited"}"#,
+        r#"["x",429,"rate_limited"]"#,
+        r#"null"#,
+    ] {
+        assert!(from_js::<Problem>(parsed(wrong)).is_none(), "{wrong}");
+    }
+}
