@@ -62,29 +62,23 @@ else
   need_by_hand "wasm-opt version $BINARYEN_VERSION (npm install -g binaryen@$BINARYEN_VERSION, or your distribution's binaryen)"
 fi
 
-# --- axe-core, injected into pages by the end-to-end accessibility checks ----
-if [ "$want" = test ]; then
-  if [ -f e2e/node_modules/axe-core/axe.min.js ] && [ e2e/node_modules/.package-lock.json -nt e2e/package-lock.json ]; then
-    ok "axe-core (e2e/node_modules)"
+# --- npm packages of a folder, installed from its lock file --------------------
+npm_folder() { # npm_folder MODE DIR FILE WHAT: `npm ci` in DIR for MODE unless FILE is there and fresh
+  local mode=$1 dir=$2 file=$3 what=$4
+  [ "$want" = "$mode" ] || return 0
+  if [ -f "$dir/node_modules/$file" ] && [ "$dir/node_modules/.package-lock.json" -nt "$dir/package-lock.json" ]; then
+    ok "$what ($dir/node_modules)"
   elif command -v npm >/dev/null 2>&1; then
-    step "installing axe-core for the accessibility checks (npm ci in e2e/)"
-    npm ci --prefix e2e --no-audit --no-fund
+    step "installing $what (npm ci in $dir/)"
+    npm ci --prefix "$dir" --no-audit --no-fund
   else
-    need_by_hand "Node.js and npm, to install axe-core for the accessibility checks (then: npm ci --prefix e2e)"
+    need_by_hand "Node.js 18.20 or later and npm, to install $what (then: npm ci --prefix $dir)"
   fi
-fi
-
-# --- Lighthouse (with puppeteer-core and chrome-launcher), for the benchmark -----
-if [ "$want" = bench ]; then
-  if [ -f bench/node_modules/lighthouse/package.json ] && [ bench/node_modules/.package-lock.json -nt bench/package-lock.json ]; then
-    ok "lighthouse (bench/node_modules)"
-  elif command -v npm >/dev/null 2>&1; then
-    step "installing Lighthouse for the benchmark (npm ci in bench/)"
-    npm ci --prefix bench --no-audit --no-fund
-  else
-    need_by_hand "Node.js 18.20 or later and npm, to install Lighthouse for the benchmark (then: npm ci --prefix bench)"
-  fi
-fi
+}
+# axe-core, injected into pages by the end-to-end accessibility checks.
+npm_folder test e2e axe-core/axe.min.js "axe-core for the accessibility checks"
+# Lighthouse (with puppeteer-core and chrome-launcher), for the benchmark.
+npm_folder bench bench lighthouse/package.json "Lighthouse for the benchmark"
 
 # --- browsers and WebDriver servers (Debian packages) ------------------------
 # The tests drive three engines over WebDriver; the benchmark only Chromium, over DevTools.

@@ -70,11 +70,7 @@ async fn api_base() -> String {
         #[serde(default)]
         api_base: String,
     }
-    let window = web_sys::window().expect("the app runs in a window");
-    let answer = JsFuture::from(window.fetch_with_str("/config.json"))
-        .await
-        .map(Response::unchecked_from_js);
-    match answer {
+    match fetch("/config.json", &RequestInit::new()).await {
         Ok(resp) if resp.ok() => {
             let base = json_body::<RuntimeConfig>(&resp)
                 .await
@@ -91,6 +87,14 @@ async fn api_base() -> String {
         // Offline or an error: try the same origin now, and the file again next time.
         _ => String::new(),
     }
+}
+
+/// The browser's `fetch`: the response, or the error it was rejected with.
+async fn fetch(url: &str, init: &RequestInit) -> Result<Response, wasm_bindgen::JsValue> {
+    let window = web_sys::window().expect("the app runs in a window");
+    JsFuture::from(window.fetch_with_str_and_init(url, init))
+        .await
+        .map(Response::unchecked_from_js)
 }
 
 /// A response body parsed by the browser's own JSON parser, then typed.
@@ -156,14 +160,12 @@ impl RequestScope {
             init.set_body(&text);
         }
         init.set_headers(&headers);
-        let url = format!("{}{path}", api_base().await);
-        let window = web_sys::window().expect("the app runs in a window");
-        let result = JsFuture::from(window.fetch_with_str_and_init(&url, &init)).await;
+        let result = fetch(&format!("{}{path}", api_base().await), &init).await;
         drop(timer);
         self.live
             .borrow_mut()
             .retain(|c| !js_sys::Object::is(c, &controller));
-        result.map(Response::unchecked_from_js).map_err(|_| {
+        result.map_err(|_| {
             if timed_out.get() {
                 ClientError::Timeout
             } else if controller.signal().aborted() {
