@@ -23,6 +23,14 @@ need_by_hand() { missing+=("$1"); }
 
 is_root() { [ "$(id -u)" = 0 ]; }
 has_apt() { command -v apt-get >/dev/null 2>&1 && command -v dpkg >/dev/null 2>&1; }
+apt_updated=
+apt_install() { # apt_install PACKAGE...: installs Debian packages, refreshing the index once
+  step "installing $* (apt-get)"
+  export DEBIAN_FRONTEND=noninteractive
+  [ -n "$apt_updated" ] || { apt-get update -qq; apt_updated=1; }
+  apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+  ok "installed $*"
+}
 
 # --- Rust: wasm target -------------------------------------------------------
 if ! command -v cargo >/dev/null 2>&1; then
@@ -99,13 +107,21 @@ if [ ${#pkgs[@]} -gt 0 ]; then
   if [ ${#absent[@]} -eq 0 ]; then
     ok "browsers and drivers: ${pkgs[*]}"
   elif is_root && has_apt; then
-    step "installing ${absent[*]} (apt-get)"
-    export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq
-    apt-get install -y -qq --no-install-recommends "${absent[@]}" >/dev/null
-    ok "installed ${absent[*]}"
+    apt_install "${absent[@]}"
   else
     need_by_hand "Debian packages ${absent[*]} (sudo apt-get install ${absent[*]}), or $by_hand"
+  fi
+fi
+
+# --- PostgreSQL server (Debian package) --------------------------------------
+# The tests (and the benchmark) run a throwaway cluster with it: see scripts/postgres.sh.
+if [ "$want" = test ] || [ "$want" = bench ]; then
+  if command -v initdb >/dev/null 2>&1 || compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null; then
+    ok "PostgreSQL server (initdb)"
+  elif is_root && has_apt; then
+    apt_install postgresql
+  else
+    need_by_hand "the Debian package postgresql (sudo apt-get install postgresql), or PostgreSQL's server programs (initdb, pg_ctl, postgres) from your system"
   fi
 fi
 

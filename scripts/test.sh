@@ -1,12 +1,17 @@
 #!/usr/bin/env bash
-# Runs every test: installs what is missing, checks format and lints, then runs the native
-# tests, the app's component tests in headless Chromium and Firefox, and the end-to-end tests
-# in Chromium, Firefox and WebKitGTK against the real server. Ends with "N passed, N failed".
+# Runs every test: installs what is missing, starts a throwaway PostgreSQL cluster
+# (scripts/postgres.sh; stopped and removed on exit), checks format and lints, then runs the
+# native tests (the server's on SQLite, and its HTTP suite again on PostgreSQL), the app's
+# component tests in headless Chromium and Firefox, and the end-to-end tests in Chromium,
+# Firefox and WebKitGTK against the real server. Ends with "N passed, N failed".
 set -uo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
 
 bash scripts/setup.sh test || { echo "0 passed, 1 failed"; exit 1; }
+# Exports MEMBER_LOGIN_TEST_POSTGRES (a superuser URL) for the server's tests.
+source scripts/postgres.sh
+pg_start || { echo "0 passed, 1 failed"; exit 1; }
 
 logs=$(mktemp -d)
 passed=0
@@ -35,6 +40,8 @@ suite format cargo fmt --all -- --check
 suite lint-native cargo clippy -p member-login-api -p member-login-server -p member-login-e2e --all-targets -- -D warnings
 suite lint-app cargo clippy -p member-login --target wasm32-unknown-unknown --all-targets -- -D warnings
 suite native cargo test -p member-login-api -p member-login-server
+# The server's HTTP rule suite again, with PostgreSQL as the store.
+suite native-postgres env MEMBER_LOGIN_TEST_BACKEND=postgres cargo test -p member-login-server --tests
 suite app-logic cargo test -p member-login --lib
 suite app-build trunk build --release
 # Download sizes are deterministic, so they are checked here (timings only in scripts/bench.sh).
@@ -46,6 +53,7 @@ suite components-firefox env -u CHROMEDRIVER GECKODRIVER="$(command -v geckodriv
   cargo test -p member-login --target wasm32-unknown-unknown
 suite server-build cargo build -p member-login-server
 suite end-to-end cargo test -p member-login-e2e -- --test-threads=1
+pg_stop
 
 echo
 [ ${#broken[@]} -gt 0 ] && echo "Failed suites: ${broken[*]}"

@@ -5,7 +5,6 @@ use std::collections::HashSet;
 use std::sync::OnceLock;
 
 use axum::extract::State;
-use axum::http::HeaderMap;
 use axum::Json;
 use member_login_api::flow::normalize_code;
 use member_login_api::session::{
@@ -14,10 +13,11 @@ use member_login_api::session::{
 };
 use member_login_api::ProblemCode;
 
-use crate::problem::{ApiError, ApiJson};
+use crate::error::{Error, Result};
+use crate::problem::ApiJson;
 use crate::secrets::{digest, hash_password, new_recovery_code, new_totp_secret};
-use crate::session::{authenticated, session_of};
-use crate::state::{now, AppState};
+use crate::session::Authenticated;
+use crate::state::AppState;
 use crate::totp;
 
 /// Recovery codes given when MFA is set up.
@@ -47,38 +47,33 @@ pub fn rules_broken(username: &str, password: &str) -> Vec<PasswordRule> {
 /// `POST /api/v1/session/password`: this session stays; the member's other sessions end.
 pub async fn change_password(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    auth: Authenticated,
     ApiJson(body): ApiJson<ChangePassword>,
-) -> Result<Json<Session>, ApiError> {
-    let (member, _, token_hash) = authenticated(&state, &headers).await?;
+) -> Result<Json<Session>> {
+    let member = &auth.member;
     let broken = rules_broken(&member.username, &body.new_password);
     if !broken.is_empty() {
-        let mut err = ApiError::new(
-            ProblemCode::PasswordRejected,
-            "The new password does not meet the rules",
-        );
-        err.0.rules = broken;
-        return Err(err);
+        return Err(Error::password_rejected(broken));
     }
     let password = body.new_password;
-    let hash = tokio::task::spawn_blocking(move || hash_password(&password))
-        .await
-        .map_err(|_| ApiError::new(ProblemCode::Internal, "Internal server error"))?
-        .map_err(|_| ApiError::new(ProblemCode::Internal, "Internal server error"))?;
-    state.db.set_password(&member.id, &hash, now()).await?;
-    state.db.end_other_sessions(&member.id, &token_hash).await?;
-    session_of(&state, &member.id, &token_hash).await.map(Json)
+    let hash = tokio::task::spawn_blocking(move || hash_password(&password)).await??;
+    let now = state.clock.now();
+    state.db.set_password(&member.id, &hash, now).await?;
+    state
+        .db
+        .end_other_sessions(&member.id, &auth.token_hash)
+        .await?;
+    auth.session(&state).await.map(Json)
 }
 
 /// `POST /api/v1/session/mfa`: a new authenticator secret to scan; MFA is not on until a code
 /// from it is verified. Asking again replaces the secret not yet verified.
 pub async fn start_mfa(
     State(state): State<AppState>,
-    headers: HeaderMap,
-) -> Result<Json<MfaEnrollment>, ApiError> {
-    let (member, org, _) = authenticated(&state, &headers).await?;
+    Authenticated { member, org, .. }: Authenticated,
+) -> Result<Json<MfaEnrollment>> {
     if member.totp_secret.is_some() {
-        return Err(ApiError::new(
+        return Err(Error::new(
             ProblemCode::StepNotAllowed,
             "MFA is already enabled",
         ));
@@ -102,11 +97,10 @@ pub async fn start_mfa(
 /// answers the recovery codes, the only time they are shown.
 pub async fn verify_mfa(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    Authenticated { member, .. }: Authenticated,
     ApiJson(body): ApiJson<VerifyMfa>,
-) -> Result<Json<RecoveryCodes>, ApiError> {
-    let (member, _, _) = authenticated(&state, &headers).await?;
-    let not_started = || ApiError::new(ProblemCode::StepNotAllowed, "Start setting up MFA first");
+) -> Result<Json<RecoveryCodes>> {
+    let not_started = || Error::new(ProblemCode::StepNotAllowed, "Start setting up MFA first");
     let pending = state
         .db
         .totp_pending(&member.id)
@@ -114,9 +108,9 @@ pub async fn verify_mfa(
         .ok_or_else(not_started)?;
     let secret = totp::base32_decode(&pending).ok_or_else(not_started)?;
     let code = normalize_code(&body.code, totp::DIGITS)
-        .ok_or_else(|| ApiError::new(ProblemCode::InvalidCodeFormat, "A code is 6 digits"))?;
-    let step = totp::matching_step(&secret, &code, now(), None)
-        .ok_or_else(ApiError::invalid_credentials)?;
+        .ok_or_else(|| Error::new(ProblemCode::InvalidCodeFormat, "A code is 6 digits"))?;
+    let step = totp::matching_step(&secret, &code, state.clock.now(), None)
+        .ok_or_else(Error::invalid_credentials)?;
     let codes: Vec<String> = (0..RECOVERY_CODES).map(|_| new_recovery_code()).collect();
     let hashes: Vec<String> = codes
         .iter()

@@ -3,8 +3,9 @@
 
 use member_login_api::LoginMethod;
 
-use crate::db::{Db, NewMember, NewOrganization, SecuritySettings};
+use crate::error::Result;
 use crate::secrets::hash_password;
+use crate::store::{Db, NewMember, NewOrganization, SecuritySettings};
 
 pub const ORGANIZATION_ID: &str = "0f6d2c48-5a1e-4c3b-9e7d-2b8a4f1c6e30";
 pub const ORGANIZATION_ALIAS: &str = "demo";
@@ -31,7 +32,7 @@ pub const MEMBERS: [DemoMember; 2] = [
 ];
 
 /// Creates the demo Organization and members unless they exist already (a restart keeps them).
-pub async fn seed(db: &Db) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+pub async fn seed(db: &Db) -> Result<()> {
     db.ensure_organization(&NewOrganization {
         id: ORGANIZATION_ID.into(),
         alias: ORGANIZATION_ALIAS.into(),

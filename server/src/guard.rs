@@ -1,5 +1,6 @@
 //! What every state-changing API call must pass before its handler runs: the custom header and
-//! an allowed Origin (CSRF), and the per-IP rate limit.
+//! an allowed Origin (CSRF), and the per-IP rate limit, keyed by the client's address (named by
+//! a trusted proxy's headers when the server is behind one; see `client_ip.rs`).
 
 use std::net::SocketAddr;
 
@@ -9,7 +10,8 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use member_login_api::{ProblemCode, CSRF_HEADER};
 
-use crate::problem::ApiError;
+use crate::error::Error;
+use crate::limits;
 use crate::state::AppState;
 
 pub async fn state_changing(
@@ -30,17 +32,15 @@ pub async fn state_changing(
         .and_then(|o| o.to_str().ok())
         .is_some_and(|o| state.allowed_origins.iter().any(|a| a == o));
     if !headers.contains_key(CSRF_HEADER) || !origin_allowed {
-        return ApiError::new(
+        return Error::new(
             ProblemCode::CsrfRejected,
             "State-changing calls need the x-member-login header and an allowed Origin",
         )
         .into_response();
     }
-    if let Err(seconds) = state
-        .limiter
-        .check(&format!("ip:{}", peer.ip()), state.limits.per_ip)
-    {
-        return ApiError::rate_limited(seconds).into_response();
+    let client = state.trusted_proxies.client_ip(peer.ip(), headers);
+    if let Err(err) = limits::check(&state, &format!("ip:{client}"), state.limits.per_ip).await {
+        return err.into_response();
     }
     next.run(request).await
 }

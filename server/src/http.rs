@@ -8,10 +8,11 @@ use axum::{middleware, Json, Router};
 use member_login_api::{Organization, OrganizationKey, ProblemCode, API_PREFIX, CSRF_HEADER};
 use tower_http::cors::{AllowOrigin, CorsLayer};
 
-use crate::db::StoredEmail;
-use crate::problem::{ApiError, ApiPath};
+use crate::error::Error;
+use crate::problem::ApiPath;
 use crate::state::AppState;
-use crate::{account, flows, guard, session, static_files, Config};
+use crate::store::StoredEmail;
+use crate::{account, guard, login, session, static_files, Config};
 
 /// Request bodies are small JSON documents; anything larger is refused with 413.
 pub const BODY_LIMIT: usize = 16 * 1024;
@@ -22,13 +23,13 @@ pub const OPENAPI: &str = include_str!("../../docs/openapi.json");
 pub fn router(state: AppState, config: &Config) -> Router {
     let mut api = Router::new()
         .route("/organizations/{key}", get(find_organization))
-        .route("/flows", post(flows::create))
-        .route("/flows/{id}", get(flows::get))
-        .route("/flows/{id}/username", post(flows::username))
-        .route("/flows/{id}/code", post(flows::send_code))
-        .route("/flows/{id}/code/verify", post(flows::verify_code))
-        .route("/flows/{id}/password", post(flows::password))
-        .route("/flows/{id}/second-factor", post(flows::second_factor))
+        .route("/flows", post(login::create))
+        .route("/flows/{id}", get(login::get))
+        .route("/flows/{id}/username", post(login::username))
+        .route("/flows/{id}/code", post(login::send_code))
+        .route("/flows/{id}/code/verify", post(login::verify_code))
+        .route("/flows/{id}/password", post(login::password))
+        .route("/flows/{id}/second-factor", post(login::second_factor))
         .route("/session", get(session::current).delete(session::logout))
         .route("/session/password", post(account::change_password))
         .route("/session/mfa", post(account::start_mfa))
@@ -39,9 +40,9 @@ pub fn router(state: AppState, config: &Config) -> Router {
             get(|| async { ([(header::CONTENT_TYPE, "application/json")], OPENAPI) }),
         )
         .route("/health", get(|| async { "ok" }))
-        .fallback(|| async { ApiError::new(ProblemCode::NotFound, "No such API endpoint") })
+        .fallback(|| async { Error::new(ProblemCode::NotFound, "No such API endpoint") })
         .method_not_allowed_fallback(|| async {
-            ApiError::new(
+            Error::new(
                 ProblemCode::MethodNotAllowed,
                 "This endpoint does not take this method",
             )
@@ -57,7 +58,7 @@ pub fn router(state: AppState, config: &Config) -> Router {
     let app = Router::new()
         .nest(API_PREFIX, api.with_state(state))
         // A request with no `/api/v1` route and no app to serve is still a problem document.
-        .fallback(|| async { ApiError::new(ProblemCode::NotFound, "Not found") });
+        .fallback(|| async { Error::new(ProblemCode::NotFound, "Not found") });
     match &config.dist {
         Some(dist) => static_files::serve_app(app, dist),
         None => app,
@@ -80,9 +81,9 @@ fn cors(origins: &[String]) -> CorsLayer {
 async fn find_organization(
     State(state): State<AppState>,
     ApiPath(key): ApiPath<String>,
-) -> Result<Json<Organization>, ApiError> {
+) -> Result<Json<Organization>, Error> {
     let key = OrganizationKey::parse(&key).map_err(|_| {
-        ApiError::new(
+        Error::new(
             ProblemCode::InvalidOrganization,
             "An Organization ID is a UUID; an alias is 2 to 32 lower-case letters",
         )
@@ -92,7 +93,7 @@ async fn find_organization(
         .find_organization(&key)
         .await?
         .map(Json)
-        .ok_or_else(|| ApiError::new(ProblemCode::OrganizationNotFound, "Organization not found"))
+        .ok_or_else(|| Error::new(ProblemCode::OrganizationNotFound, "Organization not found"))
 }
 
 #[derive(serde::Deserialize)]
@@ -104,11 +105,11 @@ struct MailboxQuery {
 async fn dev_mailbox(
     State(state): State<AppState>,
     query: Result<Query<MailboxQuery>, QueryRejection>,
-) -> Result<Json<Vec<StoredEmail>>, ApiError> {
+) -> Result<Json<Vec<StoredEmail>>, Error> {
     if !state.dev_mode {
-        return Err(ApiError::new(ProblemCode::NotFound, "No such API endpoint"));
+        return Err(Error::new(ProblemCode::NotFound, "No such API endpoint"));
     }
     let Query(query) =
-        query.map_err(|_| ApiError::new(ProblemCode::BadRequest, "Use ?to=<email address>"))?;
+        query.map_err(|_| Error::new(ProblemCode::BadRequest, "Use ?to=<email address>"))?;
     Ok(Json(state.db.emails(query.to.as_deref()).await?))
 }

@@ -1,13 +1,16 @@
 //! The reference login API server for Member Login: the login API over HTTP, backed by one
-//! SQLite file, and (optionally) the built app's `dist/` on the same origin.
+//! SQLite file or a PostgreSQL database shared by several replicas, and (optionally) the built
+//! app's `dist/` on the same origin.
 
 pub mod account;
-pub mod db;
+pub mod client_ip;
+pub mod clock;
 pub mod demo;
-pub mod flows;
+pub mod error;
 pub mod guard;
 pub mod http;
 pub mod limits;
+pub mod login;
 pub mod mail;
 pub mod problem;
 pub mod requirements;
@@ -15,6 +18,7 @@ pub mod secrets;
 pub mod session;
 pub mod state;
 pub mod static_files;
+pub mod store;
 pub mod tls;
 pub mod totp;
 
@@ -24,10 +28,14 @@ use std::path::PathBuf;
 use axum::Router;
 use axum_server::tls_rustls::RustlsConfig;
 
-use crate::limits::{Limits, RateLimiter};
+use crate::client_ip::TrustedProxies;
+use crate::clock::Clock;
+use crate::error::Result;
+use crate::limits::Limits;
 use crate::mail::{Mailer, SmtpConfig};
 use crate::secrets::PasswordChecker;
 use crate::state::{AppState, Shared};
+use crate::store::Db;
 use crate::tls::TlsFiles;
 
 /// What a running server needs to know.
@@ -49,6 +57,10 @@ pub struct Config {
     pub limits: Limits,
     /// Serve HTTPS with these files; otherwise plain HTTP.
     pub tls: Option<TlsFiles>,
+    /// Reverse proxies whose `Forwarded` / `X-Forwarded-For` name the client's address.
+    pub trusted_proxies: TrustedProxies,
+    /// The system clock, or a manual one in tests.
+    pub clock: Clock,
 }
 
 impl Config {
@@ -63,7 +75,7 @@ impl Config {
 }
 
 /// The whole HTTP application for a server reachable at `local`.
-pub fn app(db: db::Db, config: &Config, local: SocketAddr) -> Result<Router, String> {
+pub fn app(db: Db, config: &Config, local: SocketAddr) -> Result<Router> {
     let scheme = config.scheme();
     let own = config
         .public_origin
@@ -80,11 +92,12 @@ pub fn app(db: db::Db, config: &Config, local: SocketAddr) -> Result<Router, Str
     allowed_origins.extend(config.cors_origins.iter().cloned());
     let state = AppState::new(Shared {
         db,
+        clock: config.clock.clone(),
         mailer: Mailer::new(config.smtp.as_ref())?,
         limits: config.limits,
-        limiter: RateLimiter::new(config.limits.window),
         passwords: PasswordChecker::default(),
         allowed_origins,
+        trusted_proxies: config.trusted_proxies.clone(),
         app_url: config
             .app_url
             .clone()
@@ -100,30 +113,26 @@ pub fn app(db: db::Db, config: &Config, local: SocketAddr) -> Result<Router, Str
 /// Calls `on_bound` with the bound address first, so callers that ask for port 0 learn the
 /// real one.
 pub async fn serve(
-    db: db::Db,
+    db: Db,
     config: Config,
     addr: SocketAddr,
     on_bound: impl FnOnce(SocketAddr),
-) -> std::io::Result<()> {
+) -> Result<()> {
     // Load the certificate before binding, so a bad one stops the server before it listens.
-    let tls = config
-        .tls
-        .as_ref()
-        .map(TlsFiles::load)
-        .transpose()
-        .map_err(std::io::Error::other)?;
+    let tls = config.tls.as_ref().map(TlsFiles::load).transpose()?;
     let listener = tokio::net::TcpListener::bind(addr).await?;
     let local = listener.local_addr()?;
-    let app = app(db, &config, local).map_err(std::io::Error::other)?;
+    let app = app(db, &config, local)?;
     on_bound(local);
     // The guard rate-limits by peer address, so both ways carry it as `ConnectInfo`.
     let service = app.into_make_service_with_connect_info::<SocketAddr>();
     match tls {
-        None => axum::serve(listener, service).await,
+        None => axum::serve(listener, service).await?,
         Some(tls) => {
             axum_server::from_tcp_rustls(listener.into_std()?, RustlsConfig::from_config(tls))?
                 .serve(service)
-                .await
+                .await?
         }
     }
+    Ok(())
 }

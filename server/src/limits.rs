@@ -1,9 +1,12 @@
-//! Rate limits: a fixed window per key (an IP address, or an Organization member), kept in
-//! memory. Going over answers 429 with `Retry-After`.
+//! Rate limits: a fixed window per key (a client IP address, or an Organization member),
+//! counted in the store so that every replica sees the same count. Going over answers 429 with
+//! `Retry-After`.
 
-use std::collections::HashMap;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use crate::error::{Error, Result};
+use crate::state::AppState;
+use crate::store::Store;
 
 /// How many requests each key may make per window.
 #[derive(Debug, Clone, Copy)]
@@ -13,6 +16,7 @@ pub struct Limits {
     /// Credential checks (code, password, second factor), per Organization and username,
     /// whether or not that member exists.
     pub per_member: u32,
+    /// Whole seconds; at least one.
     pub window: Duration,
 }
 
@@ -26,36 +30,34 @@ impl Default for Limits {
     }
 }
 
-pub struct RateLimiter {
-    window: Duration,
-    counts: Mutex<HashMap<String, (Instant, u32)>>,
+/// Counts one request for `key` against `limit` in the server's window.
+pub async fn check(state: &AppState, key: &str, limit: u32) -> Result<()> {
+    count(
+        state.db.as_ref(),
+        key,
+        limit,
+        state.limits.window,
+        state.clock.now(),
+    )
+    .await
 }
 
-impl RateLimiter {
-    pub fn new(window: Duration) -> Self {
-        Self {
-            window,
-            counts: Mutex::new(HashMap::new()),
-        }
-    }
-
-    /// Counts one request for `key`. `Err(seconds)` when over `limit` in this window: the
-    /// seconds until the window ends (at least 1).
-    pub fn check(&self, key: &str, limit: u32) -> Result<(), u64> {
-        let now = Instant::now();
-        let mut counts = self.counts.lock().unwrap_or_else(|e| e.into_inner());
-        if counts.len() > 100_000 {
-            counts.retain(|_, (start, _)| now.duration_since(*start) < self.window);
-        }
-        let entry = counts.entry(key.to_owned()).or_insert((now, 0));
-        if now.duration_since(entry.0) >= self.window {
-            *entry = (now, 0);
-        }
-        if entry.1 >= limit {
-            let left = self.window.saturating_sub(now.duration_since(entry.0));
-            return Err(left.as_secs_f64().ceil().max(1.0) as u64);
-        }
-        entry.1 += 1;
+/// Counts one request for `key` at `now`; refuses it (with the seconds until the window ends,
+/// at least 1) when it is over `limit` in this window.
+pub async fn count(
+    store: &dyn Store,
+    key: &str,
+    limit: u32,
+    window: Duration,
+    now: i64,
+) -> Result<()> {
+    let window = window.as_secs().max(1) as i64;
+    let hit = store.hit(key, now, window).await?;
+    if hit.hits > i64::from(limit) {
+        Err(Error::rate_limited(
+            (hit.window_start + window - now) as u64,
+        ))
+    } else {
         Ok(())
     }
 }
@@ -63,24 +65,47 @@ impl RateLimiter {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use member_login_api::ProblemCode;
 
-    #[test]
-    fn allows_the_limit_then_refuses_until_the_window_ends() {
-        let limiter = RateLimiter::new(Duration::from_secs(60));
-        for _ in 0..3 {
-            assert_eq!(limiter.check("ip:1", 3), Ok(()));
+    const NOW: i64 = 1_800_000_000;
+    const MINUTE: Duration = Duration::from_secs(60);
+
+    fn retry_after(result: Result<()>) -> Option<u64> {
+        match result {
+            Ok(()) => None,
+            Err(Error::Refused(problem)) => {
+                assert_eq!(problem.code, ProblemCode::RateLimited);
+                problem.retry_after
+            }
+            Err(other) => panic!("{other}"),
         }
-        let retry = limiter.check("ip:1", 3).unwrap_err();
-        assert!((59..=60).contains(&retry), "{retry}");
-        assert_eq!(limiter.check("ip:2", 3), Ok(()), "keys are separate");
     }
 
-    #[test]
-    fn a_new_window_starts_afresh() {
-        let limiter = RateLimiter::new(Duration::from_millis(50));
-        assert_eq!(limiter.check("k", 1), Ok(()));
-        assert_eq!(limiter.check("k", 1), Err(1));
-        std::thread::sleep(Duration::from_millis(60));
-        assert_eq!(limiter.check("k", 1), Ok(()));
+    #[tokio::test]
+    async fn allows_the_limit_then_refuses_until_the_window_ends() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = crate::store::open_sqlite(&dir.path().join("l.sqlite3"))
+            .await
+            .unwrap();
+        for _ in 0..3 {
+            assert_eq!(
+                retry_after(count(&*store, "ip:1", 3, MINUTE, NOW).await),
+                None
+            );
+        }
+        assert_eq!(
+            retry_after(count(&*store, "ip:1", 3, MINUTE, NOW + 1).await),
+            Some(59)
+        );
+        assert_eq!(
+            retry_after(count(&*store, "ip:2", 3, MINUTE, NOW + 1).await),
+            None,
+            "keys are separate"
+        );
+        assert_eq!(
+            retry_after(count(&*store, "ip:1", 3, MINUTE, NOW + 60).await),
+            None,
+            "a new window starts afresh"
+        );
     }
 }

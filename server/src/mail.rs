@@ -4,7 +4,9 @@
 use lettre::message::Mailbox;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
-use crate::db::Db;
+use crate::clock::Clock;
+use crate::error::{Error, Result};
+use crate::store::Db;
 
 /// Where outgoing mail goes.
 #[derive(Clone)]
@@ -25,50 +27,58 @@ pub struct SmtpConfig {
 }
 
 impl Mailer {
-    pub fn new(smtp: Option<&SmtpConfig>) -> Result<Self, String> {
+    pub fn new(smtp: Option<&SmtpConfig>) -> Result<Self> {
         let Some(smtp) = smtp else {
             return Ok(Self::Outbox);
         };
         let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(&smtp.url)
-            .map_err(|e| format!("SMTP URL {:?}: {e}", smtp.url))?
+            .map_err(Error::SmtpUrl)?
             .build();
-        let from = smtp
-            .from
-            .parse()
-            .map_err(|e| format!("SMTP from address {:?}: {e}", smtp.from))?;
+        let from = address(&smtp.from)?;
         Ok(Self::Smtp { transport, from })
     }
 
     /// Sends in the background, so that the answer to the member never waits on (or reveals)
     /// whether an email was sent.
-    pub fn send_later(&self, db: Db, to: String, subject: String, body: String) {
+    pub fn send_later(&self, db: Db, clock: Clock, to: String, subject: String, body: String) {
         let mailer = self.clone();
         tokio::spawn(async move {
-            if let Err(err) = mailer.send(&db, &to, &subject, &body).await {
+            if let Err(err) = mailer.send(&db, &clock, &to, &subject, &body).await {
                 tracing::error!(%err, "email not sent");
             }
         });
     }
 
-    async fn send(&self, db: &Db, to: &str, subject: &str, body: &str) -> Result<(), String> {
+    async fn send(
+        &self,
+        db: &Db,
+        clock: &Clock,
+        to: &str,
+        subject: &str,
+        body: &str,
+    ) -> Result<()> {
         match self {
             Self::Smtp { transport, from } => {
                 let message = Message::builder()
                     .from(from.clone())
-                    .to(to.parse().map_err(|e| format!("recipient {to:?}: {e}"))?)
+                    .to(address(to)?)
                     .subject(subject)
-                    .body(body.to_owned())
-                    .map_err(|e| e.to_string())?;
-                transport.send(message).await.map_err(|e| e.to_string())?;
+                    .body(body.to_owned())?;
+                transport.send(message).await?;
                 Ok(())
             }
             Self::Outbox => {
-                db.store_email(to, subject, body)
-                    .await
-                    .map_err(|e| e.to_string())?;
+                db.store_email(to, subject, body, clock.now()).await?;
                 println!("\n── email to {to} ──\nSubject: {subject}\n\n{body}\n──");
                 Ok(())
             }
         }
     }
+}
+
+fn address(text: &str) -> Result<Mailbox> {
+    text.parse().map_err(|source| Error::EmailAddress {
+        address: text.into(),
+        source,
+    })
 }

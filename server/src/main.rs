@@ -5,9 +5,13 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 use member_login_api::{LoginMethod, OrganizationKey};
-use member_login_server::db::{Db, NewMember, NewOrganization, SecuritySettings, SettingsChange};
+use member_login_server::client_ip::{self, TrustedProxies};
+use member_login_server::limits::Limits;
 use member_login_server::mail::SmtpConfig;
 use member_login_server::secrets::hash_password;
+use member_login_server::store::{
+    self, Db, NewMember, NewOrganization, SecuritySettings, SettingsChange,
+};
 use member_login_server::tls::TlsFiles;
 use member_login_server::{demo, Config};
 
@@ -24,6 +28,10 @@ struct Cli {
         global = true
     )]
     data: PathBuf,
+    /// The database, as a URL: sqlite://PATH, or postgres://USER@HOST:PORT/NAME for several
+    /// replicas sharing one database. Takes the place of --data.
+    #[arg(long, env = "MEMBER_LOGIN_DATABASE_URL", global = true)]
+    database_url: Option<String>,
     #[command(subcommand)]
     command: Command,
 }
@@ -86,6 +94,20 @@ struct ServeArgs {
     /// The PEM private key of the --tls-cert certificate.
     #[arg(long, env = "MEMBER_LOGIN_TLS_KEY", requires = "tls_cert")]
     tls_key: Option<PathBuf>,
+    /// Reverse proxies (addresses or CIDR networks, comma-separated) whose Forwarded or
+    /// X-Forwarded-For headers name the client; from any other peer those headers are ignored.
+    #[arg(long = "trusted-proxy", env = "MEMBER_LOGIN_TRUSTED_PROXIES", value_delimiter = ',', value_parser = parse_cidr)]
+    trusted_proxies: Vec<client_ip::Cidr>,
+    /// State-changing API calls allowed per client IP address and minute.
+    #[arg(long, env = "MEMBER_LOGIN_PER_IP_LIMIT", default_value_t = Limits::default().per_ip, value_parser = clap::value_parser!(u32).range(1..))]
+    per_ip_limit: u32,
+    /// Credential checks allowed per Organization member and minute.
+    #[arg(long, env = "MEMBER_LOGIN_PER_MEMBER_LIMIT", default_value_t = Limits::default().per_member, value_parser = clap::value_parser!(u32).range(1..))]
+    per_member_limit: u32,
+}
+
+fn parse_cidr(text: &str) -> Result<client_ip::Cidr, String> {
+    text.trim().parse().map_err(|e| format!("{e}"))
 }
 
 #[derive(Subcommand)]
@@ -204,7 +226,10 @@ async fn run() -> Result<(), Error> {
         )
         .init();
     let cli = Cli::parse();
-    let db = Db::open(&cli.data).await?;
+    let db = match &cli.database_url {
+        Some(url) => store::open(url).await?,
+        None => store::open_sqlite(&cli.data).await?,
+    };
     match cli.command {
         Command::Serve(args) => serve(db, args).await,
         Command::SeedDemo => {
@@ -238,11 +263,17 @@ async fn serve(db: Db, args: ServeArgs) -> Result<(), Error> {
             url,
             from: args.smtp_from,
         }),
-        limits: Default::default(),
+        limits: Limits {
+            per_ip: args.per_ip_limit,
+            per_member: args.per_member_limit,
+            ..Limits::default()
+        },
         tls: args
             .tls_cert
             .zip(args.tls_key)
             .map(|(cert, key)| TlsFiles { cert, key }),
+        trusted_proxies: TrustedProxies::new(args.trusted_proxies),
+        clock: Default::default(),
     };
     let with_demo = args.demo;
     let scheme = config.scheme();

@@ -3,7 +3,7 @@
 
 use member_login_api::session::{Requirement, RequirementKind};
 
-use crate::db::{MemberRecord, OrganizationRecord};
+use crate::store::{MemberRecord, OrganizationRecord};
 
 /// What the member still has to do, each with its deadline. `now` stands in for the first
 /// login when there was none yet (the grace period starts with it).
@@ -35,37 +35,20 @@ pub fn overdue(org: &OrganizationRecord, member: &MemberRecord, now: i64) -> boo
 #[cfg(test)]
 mod tests {
     use super::*;
-    use member_login_api::Organization;
+    use crate::store::tests;
 
     fn org(enforce_mfa: bool, enforce_password_renewal: bool) -> OrganizationRecord {
         OrganizationRecord {
-            public: Organization {
-                id: "id".into(),
-                alias: "acme".into(),
-                name: "Acme".into(),
-                login_methods: vec![],
-            },
-            max_failed_logins: 5,
-            session_seconds: 3600,
             enforce_mfa,
             enforce_password_renewal,
-            grace_period_seconds: 3 * 86400,
+            ..tests::organization()
         }
     }
 
     fn member(first_login_at: Option<i64>) -> MemberRecord {
         MemberRecord {
-            id: "m".into(),
-            organization_id: "id".into(),
-            username: "kim".into(),
-            email: "kim@acme.example".into(),
-            password_hash: None,
-            failed_logins: 0,
-            locked: false,
-            totp_secret: None,
-            totp_last_step: None,
             first_login_at,
-            password_changed_at: None,
+            ..tests::member()
         }
     }
 

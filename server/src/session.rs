@@ -2,18 +2,19 @@
 //! `DELETE /api/v1/session`. The browser holds only a random token in an HttpOnly, Secure,
 //! SameSite=Strict cookie; the server stores its SHA-256.
 
-use axum::extract::State;
+use axum::extract::{FromRequestParts, State};
+use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use member_login_api::session::{Member, Session};
-use member_login_api::{ProblemCode, SESSION_COOKIE};
+use member_login_api::SESSION_COOKIE;
 
-use crate::db::{MemberRecord, OrganizationRecord};
-use crate::problem::ApiError;
+use crate::error::{Error, Result};
+use crate::requirements;
 use crate::secrets::{digest, new_token};
-use crate::state::{now, AppState};
-use crate::{flows, requirements};
+use crate::state::AppState;
+use crate::store::{MemberRecord, OrganizationRecord};
 
 /// The session token the request's cookie carries, if any.
 fn token(headers: &HeaderMap) -> Option<&str> {
@@ -40,12 +41,12 @@ pub async fn open(
     headers: &HeaderMap,
     member: &MemberRecord,
     org: &OrganizationRecord,
-) -> Result<String, ApiError> {
+) -> Result<String> {
     if let Some(old) = token(headers) {
         state.db.delete_session(&digest(&[old])).await?;
     }
     let token = new_token();
-    let now = now();
+    let now = state.clock.now();
     state
         .db
         .insert_session(
@@ -58,94 +59,86 @@ pub async fn open(
     Ok(cookie(&token, org.session_seconds))
 }
 
-fn unauthenticated() -> ApiError {
-    ApiError::new(ProblemCode::Unauthenticated, "Not logged in")
+/// A request made with a live session: its member and Organization, and the session's token
+/// hash. As an extractor it refuses a request without one (401), of a locked member, or of a
+/// member whose grace period ran out (locked now).
+pub struct Authenticated {
+    pub member: MemberRecord,
+    pub org: OrganizationRecord,
+    pub token_hash: String,
 }
 
-/// The member and Organization of the request's live session, and the session's token hash.
-/// A locked member is refused; one whose grace period ran out is locked now.
-pub async fn authenticated(
-    state: &AppState,
-    headers: &HeaderMap,
-) -> Result<(MemberRecord, OrganizationRecord, String), ApiError> {
-    let token_hash = digest(&[token(headers).ok_or_else(unauthenticated)?]);
-    let (member_id, _) = state
-        .db
-        .session(&token_hash, now())
-        .await?
-        .ok_or_else(unauthenticated)?;
-    let member = state
-        .db
-        .member(&member_id)
-        .await?
-        .ok_or_else(unauthenticated)?;
-    if member.locked {
-        return Err(ApiError::new(
-            ProblemCode::AccountLocked,
-            "This member is locked; an administrator must unlock it",
-        ));
+impl FromRequestParts<AppState> for Authenticated {
+    type Rejection = Error;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self> {
+        let token_hash = digest(&[token(&parts.headers).ok_or_else(Error::unauthenticated)?]);
+        let now = state.clock.now();
+        let session = state
+            .db
+            .session(&token_hash, now)
+            .await?
+            .ok_or_else(Error::unauthenticated)?;
+        let member = state
+            .db
+            .member(&session.member_id)
+            .await?
+            .ok_or_else(Error::unauthenticated)?;
+        if member.locked {
+            return Err(Error::account_locked());
+        }
+        let org = state
+            .db
+            .organization_record(&member.organization_id)
+            .await?
+            .ok_or_else(Error::unauthenticated)?;
+        if requirements::overdue(&org, &member, now) {
+            state.db.lock_member(&member.id).await?;
+            return Err(Error::grace_period_over());
+        }
+        Ok(Self {
+            member,
+            org,
+            token_hash,
+        })
     }
-    let org = state
-        .db
-        .organization_record(&member.organization_id)
-        .await?
-        .ok_or_else(unauthenticated)?;
-    if requirements::overdue(&org, &member, now()) {
-        state.db.lock_member(&member.id).await?;
-        return Err(flows::grace_period_over());
-    }
-    Ok((member, org, token_hash))
 }
 
-/// The session as `GET /api/v1/session` answers it, read afresh (after a change, say).
-pub async fn session_of(
-    state: &AppState,
-    member_id: &str,
-    token_hash: &str,
-) -> Result<Session, ApiError> {
-    let now = now();
-    let (_, expires_at) = state
-        .db
-        .session(token_hash, now)
-        .await?
-        .ok_or_else(unauthenticated)?;
-    let member = state
-        .db
-        .member(member_id)
-        .await?
-        .ok_or_else(unauthenticated)?;
-    let org = state
-        .db
-        .organization_record(&member.organization_id)
-        .await?
-        .ok_or_else(unauthenticated)?;
-    Ok(Session {
-        requirements: requirements::pending(&org, &member, now),
-        member: Member {
-            username: member.username,
-            email: member.email,
-        },
-        organization: org.public,
-        expires_at,
-        now,
-    })
+impl Authenticated {
+    /// The session as `GET /api/v1/session` answers it, read afresh (after a change, say).
+    pub async fn session(&self, state: &AppState) -> Result<Session> {
+        let now = state.clock.now();
+        let session = state
+            .db
+            .session(&self.token_hash, now)
+            .await?
+            .ok_or_else(Error::unauthenticated)?;
+        let member = state
+            .db
+            .member(&self.member.id)
+            .await?
+            .ok_or_else(Error::unauthenticated)?;
+        Ok(Session {
+            requirements: requirements::pending(&self.org, &member, now),
+            member: Member {
+                username: member.username,
+                email: member.email,
+            },
+            organization: self.org.public.clone(),
+            expires_at: session.expires_at,
+            now,
+        })
+    }
 }
 
 /// `GET /api/v1/session`
-pub async fn current(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-) -> Result<Json<Session>, ApiError> {
-    let (member, _, token_hash) = authenticated(&state, &headers).await?;
-    session_of(&state, &member.id, &token_hash).await.map(Json)
+pub async fn current(State(state): State<AppState>, auth: Authenticated) -> Result<Json<Session>> {
+    auth.session(&state).await.map(Json)
 }
 
 /// `DELETE /api/v1/session`: ends the session on the server and clears the cookie. Answers 204
 /// whether or not there was a session, so logging out twice is fine.
-pub async fn logout(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-) -> Result<Response, ApiError> {
+pub async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Result<Response> {
     if let Some(token) = token(&headers) {
         state.db.delete_session(&digest(&[token])).await?;
     }

@@ -2,23 +2,27 @@
 
 use std::sync::Arc;
 
-use crate::db::Db;
-use crate::limits::{Limits, RateLimiter};
+use crate::client_ip::TrustedProxies;
+use crate::clock::Clock;
+use crate::limits::Limits;
 use crate::mail::Mailer;
 use crate::secrets::PasswordChecker;
+use crate::store::Db;
 
 #[derive(Clone)]
 pub struct AppState(Arc<Shared>);
 
 pub struct Shared {
     pub db: Db,
+    pub clock: Clock,
     pub mailer: Mailer,
     pub limits: Limits,
-    pub limiter: RateLimiter,
     pub passwords: PasswordChecker,
     /// Origins whose pages may make state-changing calls: this server's own, plus the CORS
     /// allowlist for an app hosted elsewhere.
     pub allowed_origins: Vec<String>,
+    /// Proxies whose `Forwarded` / `X-Forwarded-For` headers name the client.
+    pub trusted_proxies: TrustedProxies,
     /// Where the app is, for links in emails (no trailing slash).
     pub app_url: String,
     /// Whether the dev mailbox endpoint answers.
@@ -36,12 +40,4 @@ impl std::ops::Deref for AppState {
     fn deref(&self) -> &Shared {
         &self.0
     }
-}
-
-/// Seconds since the Unix epoch.
-pub fn now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or_default()
 }

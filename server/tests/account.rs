@@ -3,12 +3,13 @@
 
 mod common;
 
-use common::{expect_problem, new_client, start, TestServer};
+use common::{expect_problem, start, TestServer};
 use member_login_api::flow::{Flow, FlowState};
 use member_login_api::session::{
     MfaEnrollment, PasswordRule, RecoveryCodes, RequirementKind, Session,
 };
 use member_login_api::ProblemCode;
+use member_login_server::store::SettingsChange;
 use member_login_server::totp;
 use reqwest::Method;
 use serde_json::json;
@@ -23,7 +24,11 @@ async fn log_in(server: &TestServer, password: &str) -> reqwest::Response {
 
 async fn enforce_everything(server: &TestServer) {
     server
-        .sql("UPDATE organizations SET enforce_mfa = 1, enforce_password_renewal = 1")
+        .settings(SettingsChange {
+            enforce_mfa: Some(true),
+            enforce_password_renewal: Some(true),
+            ..SettingsChange::default()
+        })
         .await;
 }
 
@@ -72,12 +77,7 @@ async fn changing_the_password_meets_the_requirement_and_ends_other_sessions() {
     enforce_everything(&server).await;
     // Two devices: this client, and another.
     assert_eq!(log_in(&server, SAM_PASSWORD).await.status(), 200);
-    let other = TestServer {
-        client: new_client(),
-        base: server.base.clone(),
-        db: server.db.clone(),
-        data: tempfile::tempdir().unwrap(),
-    };
+    let other = server.other_device();
     assert_eq!(log_in(&other, SAM_PASSWORD).await.status(), 200);
 
     let resp = server
@@ -136,15 +136,6 @@ async fn account_changes_need_a_session_and_the_csrf_header() {
     expect_problem(no_header, 403, ProblemCode::CsrfRejected).await;
 }
 
-fn code_now(secret: &str, offset: i64) -> String {
-    let bytes = totp::base32_decode(secret).unwrap();
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs() as i64;
-    totp::code_at(&bytes, totp::step_at(now) + offset, totp::DIGITS)
-}
-
 #[tokio::test]
 async fn setting_up_mfa_gives_recovery_codes_and_then_login_asks_for_a_second_factor() {
     let server = start().await;
@@ -174,7 +165,7 @@ async fn setting_up_mfa_gives_recovery_codes_and_then_login_asks_for_a_second_fa
         .contains(&format!("secret={}", enrollment.secret)));
     assert!(enrollment.otpauth_uri.contains(":sam?"));
 
-    let right = code_now(&enrollment.secret, 0);
+    let right = server.totp_code(&totp::base32_decode(&enrollment.secret).unwrap(), 0);
     let wrong = if right == "000000" {
         "111111"
     } else {

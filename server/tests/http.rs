@@ -3,7 +3,7 @@
 mod common;
 
 use member_login_api::{LoginMethod, Organization, Problem, ProblemCode, PROBLEM_CONTENT_TYPE};
-use member_login_server::db::Db;
+use member_login_server::store;
 use member_login_server::{demo, Config};
 
 async fn start(dist: Option<std::path::PathBuf>) -> common::TestServer {
@@ -165,12 +165,12 @@ async fn data_survives_a_restart_and_seeding_twice_changes_nothing() {
     let data = tempfile::tempdir().unwrap();
     let path = data.path().join("keep.sqlite3");
     {
-        let db = Db::open(&path).await.unwrap();
+        let db = store::open_sqlite(&path).await.unwrap();
         demo::seed(&db).await.unwrap();
         demo::seed(&db).await.unwrap();
         assert_eq!(db.list_organizations().await.unwrap().len(), 1);
     }
-    let db = Db::open(&path).await.unwrap();
+    let db = store::open_sqlite(&path).await.unwrap();
     let orgs = db.list_organizations().await.unwrap();
     assert_eq!(orgs.len(), 1);
     assert_eq!(orgs[0].alias, demo::ORGANIZATION_ALIAS);

@@ -8,11 +8,20 @@ use std::time::{Duration, Instant};
 use common::{expect_problem, new_client, relaxed, start, start_with, TestServer};
 use member_login_api::flow::{Flow, FlowMessage, FlowState};
 use member_login_api::session::{RequirementKind, Session};
-use member_login_api::{ProblemCode, CSRF_HEADER, SESSION_COOKIE};
+use member_login_api::{LoginMethod, ProblemCode, CSRF_HEADER, SESSION_COOKIE};
 use member_login_server::limits::Limits;
+use member_login_server::login::flow::{CODE_SECONDS, FLOW_SECONDS};
+use member_login_server::store::SettingsChange;
 use member_login_server::Config;
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
+
+fn max_failed_logins(limit: i64) -> SettingsChange {
+    SettingsChange {
+        max_failed_logins: Some(limit),
+        ..SettingsChange::default()
+    }
+}
 
 const ALEX: &str = "alex@demo.example";
 const ALEX_PASSWORD: &str = "violet-harbor-lantern";
@@ -132,12 +141,7 @@ async fn a_code_expires_after_ten_minutes() {
     let flow = server.flow_for("alex").await;
     server.send_code(&flow).await;
     let code = server.code_number(ALEX, 1).await;
-    server
-        .sql(&format!(
-            "UPDATE flows SET code_expires_at = strftime('%s','now') - 1 WHERE id = '{}'",
-            flow.id
-        ))
-        .await;
+    server.clock.advance(CODE_SECONDS);
     expect_problem(
         server.verify(&flow, &code).await,
         400,
@@ -160,7 +164,7 @@ async fn only_the_newest_code_is_valid() {
     server.send_code(&first).await;
     let first_code = server.code_number(ALEX, 1).await;
     let second = server.flow_for("alex").await;
-    server.sql("UPDATE flows SET resend_available_at = 0").await;
+    server.wait_out_cooldown("alex").await;
     assert_eq!(server.send_code(&second).await.status(), 200);
     let second_code = server.code_number(ALEX, 2).await;
     expect_problem(
@@ -171,12 +175,7 @@ async fn only_the_newest_code_is_valid() {
     .await;
 
     // Within one flow, a resent code replaces the one before.
-    server
-        .sql(&format!(
-            "UPDATE flows SET resend_available_at = 0 WHERE id = '{}'",
-            second.id
-        ))
-        .await;
+    server.wait_out_cooldown("alex").await;
     assert_eq!(server.send_code(&second).await.status(), 200);
     let third_code = server.code_number(ALEX, 3).await;
     if second_code != third_code {
@@ -194,9 +193,7 @@ async fn only_the_newest_code_is_valid() {
 async fn five_wrong_tries_use_up_a_code() {
     let server = start().await;
     // A generous lock limit, so that this test sees the code's own limit.
-    server
-        .sql("UPDATE organizations SET max_failed_logins = 50")
-        .await;
+    server.settings(max_failed_logins(50)).await;
     let flow = server.flow_for("alex").await;
     server.send_code(&flow).await;
     let code = server.code_number(ALEX, 1).await;
@@ -224,12 +221,7 @@ async fn five_wrong_tries_use_up_a_code() {
         .unwrap();
     assert_eq!(shown.code.unwrap().attempts_left, 0);
     // A malformed code is refused without using a try.
-    server
-        .sql(&format!(
-            "UPDATE flows SET resend_available_at = 0 WHERE id = '{}'",
-            flow.id
-        ))
-        .await;
+    server.wait_out_cooldown("alex").await;
     server.send_code(&flow).await;
     let fresh = server.code_number(ALEX, 2).await;
     expect_problem(
@@ -271,7 +263,7 @@ async fn a_newer_code_elsewhere_answers_the_same_for_known_and_unknown_usernames
     for username in ["alex", "nobody-here"] {
         let first = server.flow_for(username).await;
         server.send_code(&first).await;
-        server.sql("UPDATE flows SET resend_available_at = 0").await;
+        server.wait_out_cooldown(username).await;
         let second = server.flow_for(username).await;
         server.send_code(&second).await;
         let shown = server.get(&format!("/api/v1/flows/{}", first.id)).await;
@@ -285,9 +277,7 @@ async fn a_newer_code_elsewhere_answers_the_same_for_known_and_unknown_usernames
 #[tokio::test]
 async fn parallel_requests_cannot_reuse_a_code_or_share_a_try() {
     let server = start().await;
-    server
-        .sql("UPDATE organizations SET max_failed_logins = 100")
-        .await;
+    server.settings(max_failed_logins(100)).await;
     let flow = server.flow_for("alex").await;
     server.send_code(&flow).await;
     let code = server.code_number(ALEX, 1).await;
@@ -313,7 +303,7 @@ async fn parallel_requests_cannot_reuse_a_code_or_share_a_try() {
     assert_eq!(refused, 5);
 
     let flow = server.flow_for("alex").await;
-    server.sql("UPDATE flows SET resend_available_at = 0").await;
+    server.wait_out_cooldown("alex").await;
     server.send_code(&flow).await;
     let code = server.code_number(ALEX, 2).await;
     let both = futures::future::join_all((0..2).map(|_| server.verify(&flow, &code))).await;
@@ -336,12 +326,7 @@ async fn resend_cooldown_is_thirty_seconds_and_grows() {
     let problem = expect_problem(resp, 429, ProblemCode::RateLimited).await;
     assert_eq!(problem.retry_after, Some(retry));
 
-    server
-        .sql(&format!(
-            "UPDATE flows SET resend_available_at = 0 WHERE id = '{}'",
-            flow.id
-        ))
-        .await;
+    server.wait_out_cooldown("alex").await;
     let resent: Flow = server.send_code(&flow).await.json().await.unwrap();
     let wait = resent.code.unwrap().resend_available_at - resent.now;
     assert!((59..=60).contains(&wait), "second cooldown {wait}");
@@ -460,14 +445,12 @@ fn median_and_spread(samples: &mut [Duration]) -> (Duration, Duration) {
 /// less than the noise (the larger interquartile range, at least 2 ms).
 async fn assert_same_timing(server: &TestServer, password: bool) {
     // A lock limit out of reach, so every answer is the same 401.
-    server
-        .sql("UPDATE organizations SET max_failed_logins = 1000")
-        .await;
+    server.settings(max_failed_logins(1000)).await;
     let (mut known, mut unknown) = (Vec::new(), Vec::new());
     for _ in 0..21 {
         for (username, samples) in [("alex", &mut known), ("nobody-here", &mut unknown)] {
             let flow = server.flow_for(username).await;
-            server.sql("UPDATE flows SET resend_available_at = 0").await;
+            server.wait_out_cooldown(username).await;
             assert_eq!(server.send_code(&flow).await.status(), 200);
             // Let the member's email (written in the background by the send step) finish,
             // so it does not land inside the timed request.
@@ -687,12 +670,7 @@ async fn logout_ends_the_session_on_the_server() {
 async fn an_expired_flow_answers_410_with_a_replacement_keeping_organization_and_username() {
     let server = start().await;
     let flow = server.flow_for("alex").await;
-    server
-        .sql(&format!(
-            "UPDATE flows SET expires_at = strftime('%s','now') - 1 WHERE id = '{}'",
-            flow.id
-        ))
-        .await;
+    server.clock.advance(FLOW_SECONDS);
     for resp in [
         server.get(&format!("/api/v1/flows/{}", flow.id)).await,
         server.send_code(&flow).await,
@@ -731,7 +709,10 @@ async fn steps_out_of_order_and_disabled_methods_are_refused() {
     )
     .await;
     server
-        .sql("UPDATE organizations SET login_methods = 'email_code'")
+        .settings(SettingsChange {
+            login_methods: Some(vec![LoginMethod::EmailCode]),
+            ..SettingsChange::default()
+        })
         .await;
     let flow = server.flow_for("alex").await;
     expect_problem(
@@ -934,38 +915,29 @@ async fn the_openapi_document_is_served_and_names_every_problem_code() {
     assert_eq!(documented.len(), ProblemCode::ALL.len());
 }
 
-/// Gives alex an authenticator secret and two recovery codes, as enabling MFA does.
+/// Gives alex an authenticator secret and recovery codes, as enabling MFA does.
 async fn enable_mfa(server: &TestServer, secret: &[u8], recovery: &[&str]) {
-    let encoded = member_login_server::totp::base32_encode(secret);
-    server
-        .sql(&format!(
-            "UPDATE members SET totp_secret = '{encoded}' WHERE username = 'alex'"
-        ))
-        .await;
     let member = server
         .db
         .member_by_username(member_login_server::demo::ORGANIZATION_ID, "alex")
         .await
         .unwrap()
         .unwrap();
-    for code in recovery {
-        let hash = member_login_server::secrets::digest(&[&member.id, code]);
-        server
-            .sql(&format!(
-                "INSERT INTO recovery_codes (member_id, code_hash) VALUES ('{}', '{hash}')",
-                member.id
-            ))
-            .await;
-    }
-}
-
-fn totp_now(secret: &[u8], offset_steps: i64) -> String {
-    use member_login_server::totp;
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs() as i64;
-    totp::code_at(secret, totp::step_at(now) + offset_steps, totp::DIGITS)
+    let encoded = member_login_server::totp::base32_encode(secret);
+    server
+        .db
+        .set_totp_pending(&member.id, &encoded)
+        .await
+        .unwrap();
+    let hashes: Vec<String> = recovery
+        .iter()
+        .map(|code| member_login_server::secrets::digest(&[&member.id, code]))
+        .collect();
+    server
+        .db
+        .activate_totp(&member.id, 0, &hashes)
+        .await
+        .unwrap();
 }
 
 async fn second_factor(server: &TestServer, flow: &Flow, body: Value) -> reqwest::Response {
@@ -1008,7 +980,7 @@ async fn members_with_mfa_need_an_authenticator_code_that_works_once() {
         ProblemCode::StepNotAllowed,
     )
     .await;
-    let code = totp_now(secret, 0);
+    let code = server.totp_code(secret, 0);
     let wrong = if code == "000000" { "111111" } else { "000000" };
     expect_problem(
         second_factor(&server, &flow, json!({"method": "totp", "code": wrong})).await,
@@ -1038,17 +1010,16 @@ async fn an_authenticator_one_step_behind_or_ahead_is_accepted() {
     let server = start().await;
     let secret = b"another-authenticator";
     enable_mfa(&server, secret, &[]).await;
+    // -1 then +1: each a later step than the one used before, so neither is a replay.
     for offset in [-1, 1] {
-        server.sql("UPDATE members SET totp_last_step = NULL").await;
         let flow = at_second_factor(&server).await;
-        let code = totp_now(secret, offset);
+        let code = server.totp_code(secret, offset);
         let resp = second_factor(&server, &flow, json!({"method": "totp", "code": code})).await;
         assert_eq!(resp.status(), 200, "offset {offset}");
     }
-    server.sql("UPDATE members SET totp_last_step = NULL").await;
     let flow = at_second_factor(&server).await;
-    let far = totp_now(secret, 3);
-    if (-1..=1).all(|o| totp_now(secret, o) != far) {
+    let far = server.totp_code(secret, 3);
+    if (-1..=1).all(|o| server.totp_code(secret, o) != far) {
         expect_problem(
             second_factor(&server, &flow, json!({"method": "totp", "code": far})).await,
             401,
@@ -1109,37 +1080,28 @@ async fn a_recovery_code_works_once() {
 }
 
 fn unlock_with_cli(server: &TestServer, username: &str) {
-    let data = server.data.path().join("sub/dir/test.sqlite3");
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_member-login-server"))
-        .arg("--data")
-        .arg(&data)
-        .args(["member", "unlock", "--org", "demo", "--username", username])
-        .output()
-        .unwrap();
+    let out = server.cli(&["member", "unlock", "--org", "demo", "--username", username]);
     assert!(out.status.success(), "{out:?}");
 }
 
 #[tokio::test]
 async fn the_session_lists_pending_requirements_and_an_overdue_grace_period_locks() {
     let server = start().await;
-    let data = server.data.path().join("sub/dir/test.sqlite3");
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_member-login-server"))
-        .arg("--data")
-        .arg(&data)
-        .args([
-            "org",
-            "settings",
-            "--org",
-            "demo",
-            "--enforce-mfa",
-            "true",
-            "--enforce-password-renewal",
-            "true",
-            "--grace-days",
-            "3",
-        ])
-        .output()
-        .unwrap();
+    let out = server.cli(&[
+        "org",
+        "settings",
+        "--org",
+        "demo",
+        "--enforce-mfa",
+        "true",
+        "--enforce-password-renewal",
+        "true",
+        "--grace-days",
+        "3",
+        // Sessions that outlast the grace period, so the call after it meets the lock.
+        "--session-hours",
+        "720",
+    ]);
     assert!(out.status.success(), "{out:?}");
 
     let flow = server.flow_for("alex").await;
@@ -1156,9 +1118,7 @@ async fn the_session_lists_pending_requirements_and_an_overdue_grace_period_lock
     }
 
     // Four days later: the next call locks, and so does the next login.
-    server
-        .sql("UPDATE members SET first_login_at = first_login_at - 4 * 86400 WHERE username = 'alex'")
-        .await;
+    server.clock.advance(4 * 86400);
     let problem = expect_problem(
         server.get("/api/v1/session").await,
         403,

@@ -108,7 +108,7 @@ async fn bad_certificate_files_stop_the_server_with_a_clear_error() {
         (swapped, "holds no PEM certificate"),
     ] {
         let data = tempfile::tempdir().unwrap();
-        let db = member_login_server::db::Db::open(&data.path().join("test.sqlite3"))
+        let db = member_login_server::store::open_sqlite(&data.path().join("test.sqlite3"))
             .await
             .unwrap();
         let config = Config {

@@ -3,21 +3,78 @@
 #![allow(dead_code)] // each test binary uses its own part of the harness
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use member_login_api::flow::Flow;
 use member_login_api::{Problem, ProblemCode, CSRF_HEADER, PROBLEM_CONTENT_TYPE};
-use member_login_server::db::Db;
+use member_login_server::clock::Clock;
 use member_login_server::limits::Limits;
+use member_login_server::store::{self, Db, SettingsChange};
 use member_login_server::{demo, Config};
 use reqwest::{Method, Response, StatusCode};
 use serde_json::{json, Value};
 
+/// A fresh, empty database for one test, on the backend under test: SQLite (the default) or,
+/// with `MEMBER_LOGIN_TEST_BACKEND=postgres`, a new database in the PostgreSQL cluster that
+/// `MEMBER_LOGIN_TEST_POSTGRES` names (scripts/test.sh starts one).
+pub struct TestDatabase {
+    pub url: String,
+    /// The SQLite file's folder, removed when the last user is gone.
+    _dir: Option<tempfile::TempDir>,
+}
+
+impl TestDatabase {
+    pub async fn new() -> Self {
+        match std::env::var("MEMBER_LOGIN_TEST_BACKEND").as_deref() {
+            Err(_) | Ok("sqlite") => Self::sqlite(),
+            Ok("postgres") => Self::postgres().await,
+            Ok(other) => panic!("MEMBER_LOGIN_TEST_BACKEND={other:?}: use sqlite or postgres"),
+        }
+    }
+
+    pub fn sqlite() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("sub/dir/test.sqlite3");
+        Self {
+            url: format!("sqlite://{}", path.display()),
+            _dir: Some(dir),
+        }
+    }
+
+    /// A new database in the test cluster (left for the cluster's removal at the end of the
+    /// test command).
+    pub async fn postgres() -> Self {
+        let admin = std::env::var("MEMBER_LOGIN_TEST_POSTGRES").expect(
+            "MEMBER_LOGIN_TEST_POSTGRES must name a PostgreSQL server to test against \
+             (scripts/test.sh starts one and sets it)",
+        );
+        let name = format!("test_{}", uuid::Uuid::new_v4().simple());
+        let mut conn = <sqlx::PgConnection as sqlx::Connection>::connect(&admin)
+            .await
+            .unwrap_or_else(|e| panic!("cannot reach the test PostgreSQL at {admin}: {e}"));
+        sqlx::query(&format!("CREATE DATABASE {name}"))
+            .execute(&mut conn)
+            .await
+            .unwrap();
+        let (server, _) = admin.rsplit_once('/').unwrap();
+        Self {
+            url: format!("{server}/{name}"),
+            _dir: None,
+        }
+    }
+
+    pub async fn open(&self) -> Db {
+        store::open(&self.url).await.unwrap()
+    }
+}
+
 pub struct TestServer {
     pub base: String,
     pub db: Db,
+    pub clock: Clock,
     pub client: reqwest::Client,
-    pub data: tempfile::TempDir,
+    pub database: Arc<TestDatabase>,
 }
 
 /// Limits high enough that only the tests about limits meet them.
@@ -38,12 +95,14 @@ pub async fn start() -> TestServer {
     .await
 }
 
-pub async fn start_with(config: Config) -> TestServer {
-    let data = tempfile::tempdir().unwrap();
-    let db = Db::open(&data.path().join("sub/dir/test.sqlite3"))
-        .await
-        .unwrap();
+/// The server on a fresh database with the demo Organization, its clock standing still at the
+/// real time until a test moves it.
+pub async fn start_with(mut config: Config) -> TestServer {
+    let database = TestDatabase::new().await;
+    let db = database.open().await;
     demo::seed(&db).await.unwrap();
+    let clock = Clock::manual(Clock::system().now());
+    config.clock = clock.clone();
     let scheme = config.scheme();
     let (tx, rx) = tokio::sync::oneshot::channel();
     let addr: SocketAddr = "127.0.0.1:0".parse().unwrap();
@@ -57,8 +116,9 @@ pub async fn start_with(config: Config) -> TestServer {
     TestServer {
         base: format!("{scheme}://{addr}"),
         db,
+        clock,
         client: new_client(),
-        data,
+        database: Arc::new(database),
     }
 }
 
@@ -149,13 +209,57 @@ impl TestServer {
         panic!("email {n} to {to} never arrived");
     }
 
-    /// Runs SQL against the server's database, for cases no API call can set up in a test's
-    /// time (an expired code or flow).
-    pub async fn sql(&self, statement: &str) {
-        sqlx::query(statement)
-            .execute(self.db.pool())
+    /// The same server, with another client (another device).
+    pub fn other_device(&self) -> TestServer {
+        TestServer {
+            base: self.base.clone(),
+            db: self.db.clone(),
+            clock: self.clock.clone(),
+            client: new_client(),
+            database: self.database.clone(),
+        }
+    }
+
+    /// Changes the demo Organization's settings, as its administrator would.
+    pub async fn settings(&self, change: SettingsChange) {
+        self.db
+            .update_organization_settings(demo::ORGANIZATION_ID, &change)
             .await
             .unwrap();
+    }
+
+    /// Moves the server's clock past the resend cooldown of `username`, if one runs.
+    pub async fn wait_out_cooldown(&self, username: &str) {
+        let sends = self
+            .db
+            .code_sends(demo::ORGANIZATION_ID, username)
+            .await
+            .unwrap();
+        if let Some(sends) = sends {
+            let wait = sends.available_at - self.clock.now();
+            if wait > 0 {
+                self.clock.advance(wait);
+            }
+        }
+    }
+
+    /// An authenticator's code for `secret`, `offset` steps from the server's now.
+    pub fn totp_code(&self, secret: &[u8], offset: i64) -> String {
+        use member_login_server::totp;
+        totp::code_at(
+            secret,
+            totp::step_at(self.clock.now()) + offset,
+            totp::DIGITS,
+        )
+    }
+
+    /// Runs the admin CLI on this server's database.
+    pub fn cli(&self, args: &[&str]) -> std::process::Output {
+        std::process::Command::new(env!("CARGO_BIN_EXE_member-login-server"))
+            .args(["--database-url", &self.database.url])
+            .args(args)
+            .output()
+            .unwrap()
     }
 }
 

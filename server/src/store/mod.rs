@@ -1,0 +1,389 @@
+//! Where the server keeps everything, behind traits: Organizations, members, flows, sessions,
+//! the mail outbox, rate-limit counters and the authenticator replay guard. Two
+//! implementations: SQLite (one file, the embedded default) and PostgreSQL (for several
+//! replicas). Both run the same SQL (`sql.rs`) and pass the same conformance suite
+//! (`server/tests/store_conformance.rs`).
+//!
+//! Nothing that matters across replicas lives in a process's memory, and every change that
+//! parallel requests could race on is one atomic statement or a compare-and-swap on a version.
+
+mod postgres;
+mod sql;
+mod sqlite;
+
+use std::path::Path;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use member_login_api::{LoginMethod, Organization, OrganizationKey};
+
+pub use self::postgres::PostgresStore;
+pub use self::sqlite::SqliteStore;
+use crate::error::{Error, Result};
+use crate::login::flow::Flow;
+
+/// An Organization to create.
+#[derive(Debug, Clone)]
+pub struct NewOrganization {
+    pub id: String,
+    pub alias: String,
+    pub name: String,
+    pub login_methods: Vec<LoginMethod>,
+    /// Consecutive failed logins that lock a member.
+    pub max_failed_logins: i64,
+    /// How long a session lasts.
+    pub session_seconds: i64,
+    pub security: SecuritySettings,
+}
+
+/// What an Organization enforces after a member's first login.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SecuritySettings {
+    pub enforce_mfa: bool,
+    pub enforce_password_renewal: bool,
+    /// Time to comply, from the first login.
+    pub grace_period_seconds: i64,
+}
+
+impl Default for SecuritySettings {
+    fn default() -> Self {
+        Self {
+            enforce_mfa: false,
+            enforce_password_renewal: false,
+            grace_period_seconds: 3 * 86400,
+        }
+    }
+}
+
+/// A change of an Organization's settings: `None` keeps a setting as it is.
+#[derive(Debug, Clone, Default)]
+pub struct SettingsChange {
+    pub login_methods: Option<Vec<LoginMethod>>,
+    pub max_failed_logins: Option<i64>,
+    pub session_seconds: Option<i64>,
+    pub enforce_mfa: Option<bool>,
+    pub enforce_password_renewal: Option<bool>,
+    pub grace_period_seconds: Option<i64>,
+}
+
+/// A member to create.
+#[derive(Debug, Clone)]
+pub struct NewMember {
+    pub organization_id: String,
+    pub username: String,
+    pub email: String,
+    pub password_hash: Option<String>,
+}
+
+/// An Organization with the settings only the server sees.
+#[derive(Debug, Clone)]
+pub struct OrganizationRecord {
+    pub public: Organization,
+    pub max_failed_logins: i64,
+    pub session_seconds: i64,
+    pub enforce_mfa: bool,
+    pub enforce_password_renewal: bool,
+    pub grace_period_seconds: i64,
+}
+
+/// A member as the login checks need them.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct MemberRecord {
+    pub id: String,
+    pub organization_id: String,
+    pub username: String,
+    pub email: String,
+    pub password_hash: Option<String>,
+    pub failed_logins: i64,
+    pub locked: bool,
+    /// Base32 authenticator secret, when the member has enabled MFA.
+    pub totp_secret: Option<String>,
+    pub totp_last_step: Option<i64>,
+    /// When the grace period for the Organization's requirements started.
+    pub first_login_at: Option<i64>,
+    pub password_changed_at: Option<i64>,
+}
+
+/// An email kept in the outbox.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow, serde::Serialize)]
+pub struct StoredEmail {
+    pub id: i64,
+    pub recipient: String,
+    pub subject: String,
+    pub body: String,
+    pub created_at: i64,
+}
+
+/// A live session: whose, and until when.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct SessionRecord {
+    pub member_id: String,
+    pub expires_at: i64,
+}
+
+/// The codes emailed for one Organization and username in the current run, across all its
+/// flows: the resend cooldown is per member, not per flow.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, sqlx::FromRow)]
+pub struct CodeSends {
+    pub sent: i64,
+    pub last_sent_at: i64,
+    /// When the next code may be sent.
+    pub available_at: i64,
+}
+
+/// One request counted against a rate limit: how many in the current window, and when it
+/// started.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Hit {
+    pub hits: i64,
+    pub window_start: i64,
+}
+
+#[async_trait]
+pub trait Organizations {
+    async fn find_organization(&self, key: &OrganizationKey) -> Result<Option<Organization>>;
+    async fn list_organizations(&self) -> Result<Vec<Organization>>;
+    async fn organization_record(&self, id: &str) -> Result<Option<OrganizationRecord>>;
+    /// Creates the Organization, or leaves an existing one with the same ID as it is.
+    /// Returns whether it was created.
+    async fn ensure_organization(&self, org: &NewOrganization) -> Result<bool>;
+    /// Changes an Organization's settings; `None` leaves one as it is.
+    async fn update_organization_settings(&self, id: &str, change: &SettingsChange) -> Result<()>;
+}
+
+#[async_trait]
+pub trait Members {
+    async fn member(&self, id: &str) -> Result<Option<MemberRecord>>;
+    async fn member_by_username(
+        &self,
+        organization_id: &str,
+        username: &str,
+    ) -> Result<Option<MemberRecord>>;
+    async fn list_members(&self, organization_id: &str) -> Result<Vec<MemberRecord>>;
+    /// Creates the member, or leaves an existing one with the same username as it is.
+    /// Returns whether it was created.
+    async fn ensure_member(&self, member: &NewMember) -> Result<bool>;
+    /// Counts one failed login, in one statement; locks the member when the count reaches
+    /// `limit`. For an unknown member ID it matches no row (and does the same work).
+    async fn record_failed_login(&self, member_id: &str, limit: i64) -> Result<()>;
+    /// A completed login: the failure count starts again, and the first one starts the
+    /// grace period.
+    async fn record_login(&self, member_id: &str, now: i64) -> Result<()>;
+    /// Locks a member whose grace period ran out.
+    async fn lock_member(&self, member_id: &str) -> Result<()>;
+    /// Locks or unlocks a member by username. Unlocking also clears the failure count and
+    /// restarts the grace period at the next login. Returns whether such a member exists.
+    async fn set_member_locked(
+        &self,
+        organization_id: &str,
+        username: &str,
+        locked: bool,
+    ) -> Result<bool>;
+    /// The member's new password, chosen by themself: it meets the password-renewal
+    /// requirement.
+    async fn set_password(&self, member_id: &str, hash: &str, now: i64) -> Result<()>;
+    async fn set_totp_pending(&self, member_id: &str, secret: &str) -> Result<()>;
+    async fn totp_pending(&self, member_id: &str) -> Result<Option<String>>;
+    /// Makes the pending secret the member's authenticator (with `step` already used) and
+    /// replaces their recovery codes with these hashes, all at once.
+    async fn activate_totp(
+        &self,
+        member_id: &str,
+        step: i64,
+        recovery_hashes: &[String],
+    ) -> Result<()>;
+    /// Whether the member has this recovery code unused (it is not used up here).
+    async fn has_recovery_code(&self, member_id: &str, code_hash: &str) -> Result<bool>;
+    /// Uses up the recovery code with this hash, if the member has it unused. Of two
+    /// requests with the same code, only one gets `true`.
+    async fn use_recovery_code(&self, member_id: &str, code_hash: &str, now: i64) -> Result<bool>;
+}
+
+#[async_trait]
+pub trait Flows {
+    async fn insert_flow(&self, flow: &Flow) -> Result<()>;
+    async fn flow(&self, id: &str) -> Result<Option<Flow>>;
+    /// Writes the flow back if nobody saved it since it was read (same `version`), and moves
+    /// its version on. `false`: it changed meanwhile; read it again and redo the step.
+    async fn save_flow(&self, flow: &mut Flow) -> Result<bool>;
+    /// Only the newest code is valid: forgets the codes of the other flows for the same
+    /// Organization and username. Keyed by the username, not the member, so that the same
+    /// happens whether or not a member has it.
+    async fn forget_other_codes(
+        &self,
+        organization_id: &str,
+        username: &str,
+        keep_flow: &str,
+    ) -> Result<()>;
+}
+
+#[async_trait]
+pub trait Sessions {
+    async fn insert_session(
+        &self,
+        token_hash: &str,
+        member_id: &str,
+        now: i64,
+        expires_at: i64,
+    ) -> Result<()>;
+    /// The session with this token hash, if it is live at `now`.
+    async fn session(&self, token_hash: &str, now: i64) -> Result<Option<SessionRecord>>;
+    async fn delete_session(&self, token_hash: &str) -> Result<()>;
+    /// Ends every session of the member but the one with `keep_hash`.
+    async fn end_other_sessions(&self, member_id: &str, keep_hash: &str) -> Result<()>;
+}
+
+#[async_trait]
+pub trait Outbox {
+    async fn store_email(&self, to: &str, subject: &str, body: &str, now: i64) -> Result<()>;
+    /// The outbox, newest first (at most 100), optionally for one recipient.
+    async fn emails(&self, to: Option<&str>) -> Result<Vec<StoredEmail>>;
+}
+
+#[async_trait]
+pub trait RateLimits {
+    /// Counts one request for `key`, in one statement: a window of `window` seconds starts
+    /// with the first request after the last one ended.
+    async fn hit(&self, key: &str, now: i64, window: i64) -> Result<Hit>;
+    /// The codes sent to this Organization and username so far, if any.
+    async fn code_sends(&self, organization_id: &str, username: &str) -> Result<Option<CodeSends>>;
+    /// Records a code sent, if the record is still `expected` (compare-and-swap; `None`:
+    /// there was none). `false`: another request sent one meanwhile.
+    async fn replace_code_sends(
+        &self,
+        organization_id: &str,
+        username: &str,
+        expected: Option<CodeSends>,
+        new: CodeSends,
+    ) -> Result<bool>;
+}
+
+#[async_trait]
+pub trait TotpReplayGuard {
+    /// Records `step` as the member's last used authenticator step, only if it is later than
+    /// the last one: of two requests with the same code, only one gets `true`.
+    async fn claim_totp_step(&self, member_id: &str, step: i64) -> Result<bool>;
+}
+
+/// Everything the server keeps.
+pub trait Store:
+    Organizations + Members + Flows + Sessions + Outbox + RateLimits + TotpReplayGuard + Send + Sync
+{
+    /// Which backend this is, for logs and benchmarks: `sqlite` or `postgres`.
+    fn backend(&self) -> &'static str;
+}
+
+/// A shared handle to the store, as the server and the admin CLI hold it.
+pub type Db = Arc<dyn Store>;
+
+/// Opens (creating and migrating) the store a URL names: `sqlite://PATH` (also a plain path)
+/// or `postgres://…` / `postgresql://…`.
+pub async fn open(url: &str) -> Result<Db> {
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        Ok(Arc::new(PostgresStore::connect(url).await?))
+    } else if let Some(path) = url
+        .strip_prefix("sqlite://")
+        .or(url.strip_prefix("sqlite:"))
+    {
+        open_sqlite(Path::new(path)).await
+    } else if url.contains("://") {
+        Err(Error::DatabaseUrl(url.into()))
+    } else {
+        open_sqlite(Path::new(url)).await
+    }
+}
+
+/// Opens (creating it and its folder on first start) the SQLite file at `path`.
+pub async fn open_sqlite(path: &Path) -> Result<Db> {
+    Ok(Arc::new(SqliteStore::open(path).await?))
+}
+
+fn encode_methods(methods: &[LoginMethod]) -> String {
+    methods
+        .iter()
+        .map(|m| match m {
+            LoginMethod::EmailCode => "email_code",
+            LoginMethod::Password => "password",
+        })
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+fn decode_methods(text: &str) -> Vec<LoginMethod> {
+    text.split(',')
+        .filter_map(|m| match m {
+            "email_code" => Some(LoginMethod::EmailCode),
+            "password" => Some(LoginMethod::Password),
+            _ => None,
+        })
+        .collect()
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+
+    /// An Organization with nothing enforced, for unit tests.
+    pub fn organization() -> OrganizationRecord {
+        OrganizationRecord {
+            public: Organization {
+                id: "o".into(),
+                alias: "acme".into(),
+                name: "Acme".into(),
+                login_methods: vec![LoginMethod::EmailCode, LoginMethod::Password],
+            },
+            max_failed_logins: 5,
+            session_seconds: 3600,
+            enforce_mfa: false,
+            enforce_password_renewal: false,
+            grace_period_seconds: 3 * 86400,
+        }
+    }
+
+    /// A member who never logged in, for unit tests.
+    pub fn member() -> MemberRecord {
+        MemberRecord {
+            id: "m".into(),
+            organization_id: "o".into(),
+            username: "kim".into(),
+            email: "kim@acme.example".into(),
+            password_hash: None,
+            failed_logins: 0,
+            locked: false,
+            totp_secret: None,
+            totp_last_step: None,
+            first_login_at: None,
+            password_changed_at: None,
+        }
+    }
+
+    #[test]
+    fn login_methods_survive_the_column_encoding_in_order() {
+        for methods in [
+            vec![],
+            vec![LoginMethod::Password],
+            vec![LoginMethod::EmailCode, LoginMethod::Password],
+            vec![LoginMethod::Password, LoginMethod::EmailCode],
+        ] {
+            assert_eq!(decode_methods(&encode_methods(&methods)), methods);
+        }
+    }
+
+    #[tokio::test]
+    async fn a_url_names_its_backend() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a.sqlite3");
+        let store = open(&format!("sqlite://{}", path.display())).await.unwrap();
+        assert_eq!(store.backend(), "sqlite");
+        assert!(path.is_file());
+        let plain = dir.path().join("b.sqlite3");
+        assert_eq!(
+            open(plain.to_str().unwrap()).await.unwrap().backend(),
+            "sqlite"
+        );
+        assert!(matches!(
+            open("mysql://localhost/x").await,
+            Err(Error::DatabaseUrl(_))
+        ));
+    }
+}

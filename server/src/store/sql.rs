@@ -1,0 +1,644 @@
+//! The SQL both backends run, written once: `$1`-style parameters, `ON CONFLICT` upserts and
+//! `RETURNING` (SQLite 3.35+ and PostgreSQL alike), times as integer seconds, and booleans
+//! that SQLite keeps as 0/1. `sql_store!` implements every store trait for a store type with a
+//! `pool: sqlx::Pool<DB>` field.
+
+use crate::error::Result;
+use crate::login::flow::{parse_state, Flow, PendingCode};
+
+pub(super) const MEMBER_COLUMNS: &str = "id, organization_id, username, email, password_hash, \
+     failed_logins, locked, totp_secret, totp_last_step, first_login_at, password_changed_at";
+
+pub(super) const FLOW_COLUMNS: &str = "id, organization_id, state, username, member_id, \
+     created_at, expires_at, code_hash, code_expires_at, code_attempts_left, codes_sent, \
+     resend_available_at, version";
+
+/// A flow as stored.
+#[derive(Debug, sqlx::FromRow)]
+pub(super) struct FlowRow {
+    id: String,
+    organization_id: String,
+    state: String,
+    username: Option<String>,
+    member_id: Option<String>,
+    created_at: i64,
+    expires_at: i64,
+    code_hash: Option<String>,
+    code_expires_at: Option<i64>,
+    code_attempts_left: Option<i64>,
+    codes_sent: i64,
+    resend_available_at: Option<i64>,
+    version: i64,
+}
+
+impl FlowRow {
+    pub(super) fn into_flow(self) -> Result<Flow> {
+        let code = match (
+            self.code_hash,
+            self.code_expires_at,
+            self.code_attempts_left,
+        ) {
+            (Some(hash), Some(expires_at), Some(attempts_left)) => Some(PendingCode {
+                hash,
+                expires_at,
+                attempts_left,
+            }),
+            _ => None,
+        };
+        Ok(Flow {
+            state: parse_state(&self.state)?,
+            id: self.id,
+            organization_id: self.organization_id,
+            username: self.username,
+            member_id: self.member_id,
+            created_at: self.created_at,
+            expires_at: self.expires_at,
+            code,
+            codes_sent: self.codes_sent,
+            resend_available_at: self.resend_available_at,
+            version: self.version,
+        })
+    }
+}
+
+/// Implements every store trait for `$store` (a struct with `pool: sqlx::Pool<$db>`).
+macro_rules! sql_store {
+    ($store:ty, $backend:literal) => {
+        use async_trait::async_trait;
+        use member_login_api::{Organization, OrganizationKey};
+
+        use crate::error::Result;
+        use crate::login::flow::{state_name, Flow};
+        use crate::store::sql::{FlowRow, FLOW_COLUMNS, MEMBER_COLUMNS};
+        use crate::store::{
+            decode_methods, encode_methods, CodeSends, Flows, Hit, Members, MemberRecord,
+            NewMember, NewOrganization, OrganizationRecord, Organizations, Outbox, RateLimits,
+            SessionRecord, Sessions, SettingsChange, Store, StoredEmail, TotpReplayGuard,
+        };
+
+        type OrgRow = (String, String, String, String, i64, i64, bool, bool, i64);
+
+        fn org_record(row: OrgRow) -> OrganizationRecord {
+            let (id, alias, name, methods, max_failed, session, mfa, renewal, grace) = row;
+            OrganizationRecord {
+                public: Organization {
+                    id,
+                    alias,
+                    name,
+                    login_methods: decode_methods(&methods),
+                },
+                max_failed_logins: max_failed,
+                session_seconds: session,
+                enforce_mfa: mfa,
+                enforce_password_renewal: renewal,
+                grace_period_seconds: grace,
+            }
+        }
+
+        const ORG_COLUMNS: &str = "id, alias, name, login_methods, max_failed_logins, \
+             session_seconds, enforce_mfa, enforce_password_renewal, grace_period_seconds";
+
+        impl Store for $store {
+            fn backend(&self) -> &'static str {
+                $backend
+            }
+        }
+
+        #[async_trait]
+        impl Organizations for $store {
+            async fn find_organization(
+                &self,
+                key: &OrganizationKey,
+            ) -> Result<Option<Organization>> {
+                let column = match key {
+                    OrganizationKey::Id(_) => "id",
+                    OrganizationKey::Alias(_) => "alias",
+                };
+                let row: Option<OrgRow> = sqlx::query_as(&format!(
+                    "SELECT {ORG_COLUMNS} FROM organizations WHERE {column} = $1"
+                ))
+                .bind(key.as_str())
+                .fetch_optional(&self.pool)
+                .await?;
+                Ok(row.map(|row| org_record(row).public))
+            }
+
+            async fn list_organizations(&self) -> Result<Vec<Organization>> {
+                let rows: Vec<OrgRow> = sqlx::query_as(&format!(
+                    "SELECT {ORG_COLUMNS} FROM organizations ORDER BY alias"
+                ))
+                .fetch_all(&self.pool)
+                .await?;
+                Ok(rows.into_iter().map(|row| org_record(row).public).collect())
+            }
+
+            async fn organization_record(&self, id: &str) -> Result<Option<OrganizationRecord>> {
+                let row: Option<OrgRow> = sqlx::query_as(&format!(
+                    "SELECT {ORG_COLUMNS} FROM organizations WHERE id = $1"
+                ))
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await?;
+                Ok(row.map(org_record))
+            }
+
+            async fn ensure_organization(&self, org: &NewOrganization) -> Result<bool> {
+                let done = sqlx::query(
+                    "INSERT INTO organizations
+                         (id, alias, name, login_methods, max_failed_logins, session_seconds,
+                          enforce_mfa, enforce_password_renewal, grace_period_seconds)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (id) DO NOTHING",
+                )
+                .bind(&org.id)
+                .bind(&org.alias)
+                .bind(&org.name)
+                .bind(encode_methods(&org.login_methods))
+                .bind(org.max_failed_logins)
+                .bind(org.session_seconds)
+                .bind(org.security.enforce_mfa)
+                .bind(org.security.enforce_password_renewal)
+                .bind(org.security.grace_period_seconds)
+                .execute(&self.pool)
+                .await?;
+                Ok(done.rows_affected() == 1)
+            }
+
+            async fn update_organization_settings(
+                &self,
+                id: &str,
+                change: &SettingsChange,
+            ) -> Result<()> {
+                sqlx::query(
+                    "UPDATE organizations SET
+                         login_methods = COALESCE($1, login_methods),
+                         max_failed_logins = COALESCE($2, max_failed_logins),
+                         session_seconds = COALESCE($3, session_seconds),
+                         enforce_mfa = COALESCE($4, enforce_mfa),
+                         enforce_password_renewal = COALESCE($5, enforce_password_renewal),
+                         grace_period_seconds = COALESCE($6, grace_period_seconds)
+                     WHERE id = $7",
+                )
+                .bind(change.login_methods.as_deref().map(encode_methods))
+                .bind(change.max_failed_logins)
+                .bind(change.session_seconds)
+                .bind(change.enforce_mfa)
+                .bind(change.enforce_password_renewal)
+                .bind(change.grace_period_seconds)
+                .bind(id)
+                .execute(&self.pool)
+                .await?;
+                Ok(())
+            }
+        }
+
+        #[async_trait]
+        impl Members for $store {
+            async fn member(&self, id: &str) -> Result<Option<MemberRecord>> {
+                Ok(sqlx::query_as(&format!(
+                    "SELECT {MEMBER_COLUMNS} FROM members WHERE id = $1"
+                ))
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await?)
+            }
+
+            async fn member_by_username(
+                &self,
+                organization_id: &str,
+                username: &str,
+            ) -> Result<Option<MemberRecord>> {
+                Ok(sqlx::query_as(&format!(
+                    "SELECT {MEMBER_COLUMNS} FROM members
+                     WHERE organization_id = $1 AND username = $2"
+                ))
+                .bind(organization_id)
+                .bind(username)
+                .fetch_optional(&self.pool)
+                .await?)
+            }
+
+            async fn list_members(&self, organization_id: &str) -> Result<Vec<MemberRecord>> {
+                Ok(sqlx::query_as(&format!(
+                    "SELECT {MEMBER_COLUMNS} FROM members WHERE organization_id = $1
+                     ORDER BY username"
+                ))
+                .bind(organization_id)
+                .fetch_all(&self.pool)
+                .await?)
+            }
+
+            async fn ensure_member(&self, member: &NewMember) -> Result<bool> {
+                let done = sqlx::query(
+                    "INSERT INTO members (id, organization_id, username, email, password_hash)
+                     VALUES ($1, $2, $3, $4, $5) ON CONFLICT (organization_id, username) DO NOTHING",
+                )
+                .bind(uuid::Uuid::new_v4().to_string())
+                .bind(&member.organization_id)
+                .bind(&member.username)
+                .bind(&member.email)
+                .bind(&member.password_hash)
+                .execute(&self.pool)
+                .await?;
+                Ok(done.rows_affected() == 1)
+            }
+
+            async fn record_failed_login(&self, member_id: &str, limit: i64) -> Result<()> {
+                sqlx::query(
+                    "UPDATE members SET failed_logins = failed_logins + 1,
+                            locked = CASE WHEN failed_logins + 1 >= $1 THEN TRUE ELSE locked END
+                     WHERE id = $2",
+                )
+                .bind(limit)
+                .bind(member_id)
+                .execute(&self.pool)
+                .await?;
+                Ok(())
+            }
+
+            async fn record_login(&self, member_id: &str, now: i64) -> Result<()> {
+                sqlx::query(
+                    "UPDATE members SET failed_logins = 0,
+                            first_login_at = COALESCE(first_login_at, $1)
+                     WHERE id = $2",
+                )
+                .bind(now)
+                .bind(member_id)
+                .execute(&self.pool)
+                .await?;
+                Ok(())
+            }
+
+            async fn lock_member(&self, member_id: &str) -> Result<()> {
+                sqlx::query("UPDATE members SET locked = TRUE WHERE id = $1")
+                    .bind(member_id)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(())
+            }
+
+            async fn set_member_locked(
+                &self,
+                organization_id: &str,
+                username: &str,
+                locked: bool,
+            ) -> Result<bool> {
+                let done = sqlx::query(
+                    "UPDATE members SET locked = $1,
+                            failed_logins = CASE WHEN $1 THEN failed_logins ELSE 0 END,
+                            first_login_at = CASE WHEN $1 THEN first_login_at ELSE NULL END
+                     WHERE organization_id = $2 AND username = $3",
+                )
+                .bind(locked)
+                .bind(organization_id)
+                .bind(username)
+                .execute(&self.pool)
+                .await?;
+                Ok(done.rows_affected() == 1)
+            }
+
+            async fn set_password(&self, member_id: &str, hash: &str, now: i64) -> Result<()> {
+                sqlx::query(
+                    "UPDATE members SET password_hash = $1, password_changed_at = $2 WHERE id = $3",
+                )
+                .bind(hash)
+                .bind(now)
+                .bind(member_id)
+                .execute(&self.pool)
+                .await?;
+                Ok(())
+            }
+
+            async fn set_totp_pending(&self, member_id: &str, secret: &str) -> Result<()> {
+                sqlx::query("UPDATE members SET totp_pending_secret = $1 WHERE id = $2")
+                    .bind(secret)
+                    .bind(member_id)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(())
+            }
+
+            async fn totp_pending(&self, member_id: &str) -> Result<Option<String>> {
+                let row: Option<(Option<String>,)> =
+                    sqlx::query_as("SELECT totp_pending_secret FROM members WHERE id = $1")
+                        .bind(member_id)
+                        .fetch_optional(&self.pool)
+                        .await?;
+                Ok(row.and_then(|(secret,)| secret))
+            }
+
+            async fn activate_totp(
+                &self,
+                member_id: &str,
+                step: i64,
+                recovery_hashes: &[String],
+            ) -> Result<()> {
+                let mut tx = self.pool.begin().await?;
+                sqlx::query(
+                    "UPDATE members SET totp_secret = totp_pending_secret,
+                            totp_pending_secret = NULL, totp_last_step = $1
+                     WHERE id = $2",
+                )
+                .bind(step)
+                .bind(member_id)
+                .execute(&mut *tx)
+                .await?;
+                sqlx::query("DELETE FROM recovery_codes WHERE member_id = $1")
+                    .bind(member_id)
+                    .execute(&mut *tx)
+                    .await?;
+                for hash in recovery_hashes {
+                    sqlx::query("INSERT INTO recovery_codes (member_id, code_hash) VALUES ($1, $2)")
+                        .bind(member_id)
+                        .bind(hash)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn has_recovery_code(&self, member_id: &str, code_hash: &str) -> Result<bool> {
+                let row: Option<(String,)> = sqlx::query_as(
+                    "SELECT member_id FROM recovery_codes
+                     WHERE member_id = $1 AND code_hash = $2 AND used_at IS NULL",
+                )
+                .bind(member_id)
+                .bind(code_hash)
+                .fetch_optional(&self.pool)
+                .await?;
+                Ok(row.is_some())
+            }
+
+            async fn use_recovery_code(
+                &self,
+                member_id: &str,
+                code_hash: &str,
+                now: i64,
+            ) -> Result<bool> {
+                let done = sqlx::query(
+                    "UPDATE recovery_codes SET used_at = $1
+                     WHERE member_id = $2 AND code_hash = $3 AND used_at IS NULL",
+                )
+                .bind(now)
+                .bind(member_id)
+                .bind(code_hash)
+                .execute(&self.pool)
+                .await?;
+                Ok(done.rows_affected() == 1)
+            }
+        }
+
+        #[async_trait]
+        impl Flows for $store {
+            async fn insert_flow(&self, flow: &Flow) -> Result<()> {
+                sqlx::query(
+                    "INSERT INTO flows (id, organization_id, state, username, member_id,
+                                        created_at, expires_at, version)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                )
+                .bind(&flow.id)
+                .bind(&flow.organization_id)
+                .bind(state_name(flow.state))
+                .bind(&flow.username)
+                .bind(&flow.member_id)
+                .bind(flow.created_at)
+                .bind(flow.expires_at)
+                .bind(flow.version)
+                .execute(&self.pool)
+                .await?;
+                Ok(())
+            }
+
+            async fn flow(&self, id: &str) -> Result<Option<Flow>> {
+                let row: Option<FlowRow> =
+                    sqlx::query_as(&format!("SELECT {FLOW_COLUMNS} FROM flows WHERE id = $1"))
+                        .bind(id)
+                        .fetch_optional(&self.pool)
+                        .await?;
+                row.map(FlowRow::into_flow).transpose()
+            }
+
+            async fn save_flow(&self, flow: &mut Flow) -> Result<bool> {
+                let code = flow.code.as_ref();
+                let done = sqlx::query(
+                    "UPDATE flows SET state = $1, username = $2, member_id = $3, code_hash = $4,
+                            code_expires_at = $5, code_attempts_left = $6, codes_sent = $7,
+                            resend_available_at = $8, version = version + 1
+                     WHERE id = $9 AND version = $10",
+                )
+                .bind(state_name(flow.state))
+                .bind(&flow.username)
+                .bind(&flow.member_id)
+                .bind(code.map(|c| c.hash.as_str()))
+                .bind(code.map(|c| c.expires_at))
+                .bind(code.map(|c| c.attempts_left))
+                .bind(flow.codes_sent)
+                .bind(flow.resend_available_at)
+                .bind(&flow.id)
+                .bind(flow.version)
+                .execute(&self.pool)
+                .await?;
+                let saved = done.rows_affected() == 1;
+                if saved {
+                    flow.version += 1;
+                }
+                Ok(saved)
+            }
+
+            async fn forget_other_codes(
+                &self,
+                organization_id: &str,
+                username: &str,
+                keep_flow: &str,
+            ) -> Result<()> {
+                sqlx::query(
+                    "UPDATE flows SET code_hash = NULL, code_expires_at = NULL,
+                            code_attempts_left = NULL, version = version + 1
+                     WHERE organization_id = $1 AND username = $2 AND id != $3
+                       AND code_hash IS NOT NULL",
+                )
+                .bind(organization_id)
+                .bind(username)
+                .bind(keep_flow)
+                .execute(&self.pool)
+                .await?;
+                Ok(())
+            }
+        }
+
+        #[async_trait]
+        impl Sessions for $store {
+            async fn insert_session(
+                &self,
+                token_hash: &str,
+                member_id: &str,
+                now: i64,
+                expires_at: i64,
+            ) -> Result<()> {
+                sqlx::query(
+                    "INSERT INTO sessions (token_hash, member_id, created_at, expires_at)
+                     VALUES ($1, $2, $3, $4)",
+                )
+                .bind(token_hash)
+                .bind(member_id)
+                .bind(now)
+                .bind(expires_at)
+                .execute(&self.pool)
+                .await?;
+                Ok(())
+            }
+
+            async fn session(&self, token_hash: &str, now: i64) -> Result<Option<SessionRecord>> {
+                Ok(sqlx::query_as(
+                    "SELECT member_id, expires_at FROM sessions
+                     WHERE token_hash = $1 AND expires_at > $2",
+                )
+                .bind(token_hash)
+                .bind(now)
+                .fetch_optional(&self.pool)
+                .await?)
+            }
+
+            async fn delete_session(&self, token_hash: &str) -> Result<()> {
+                sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
+                    .bind(token_hash)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(())
+            }
+
+            async fn end_other_sessions(&self, member_id: &str, keep_hash: &str) -> Result<()> {
+                sqlx::query("DELETE FROM sessions WHERE member_id = $1 AND token_hash != $2")
+                    .bind(member_id)
+                    .bind(keep_hash)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(())
+            }
+        }
+
+        #[async_trait]
+        impl Outbox for $store {
+            async fn store_email(&self, to: &str, subject: &str, body: &str, now: i64) -> Result<()> {
+                sqlx::query(
+                    "INSERT INTO outbox (recipient, subject, body, created_at)
+                     VALUES ($1, $2, $3, $4)",
+                )
+                .bind(to)
+                .bind(subject)
+                .bind(body)
+                .bind(now)
+                .execute(&self.pool)
+                .await?;
+                Ok(())
+            }
+
+            async fn emails(&self, to: Option<&str>) -> Result<Vec<StoredEmail>> {
+                Ok(sqlx::query_as(
+                    "SELECT id, recipient, subject, body, created_at FROM outbox
+                     WHERE $1 IS NULL OR recipient = $1 ORDER BY id DESC LIMIT 100",
+                )
+                .bind(to)
+                .fetch_all(&self.pool)
+                .await?)
+            }
+        }
+
+        #[async_trait]
+        impl RateLimits for $store {
+            async fn hit(&self, key: &str, now: i64, window: i64) -> Result<Hit> {
+                let (hits, window_start): (i64, i64) = sqlx::query_as(
+                    "INSERT INTO rate_limits (key, window_start, hits) VALUES ($1, $2, 1)
+                     ON CONFLICT (key) DO UPDATE SET
+                         hits = CASE WHEN rate_limits.window_start <= $3 THEN 1
+                                     ELSE rate_limits.hits + 1 END,
+                         window_start = CASE WHEN rate_limits.window_start <= $3 THEN $2
+                                             ELSE rate_limits.window_start END
+                     RETURNING hits, window_start",
+                )
+                .bind(key)
+                .bind(now)
+                .bind(now - window)
+                .fetch_one(&self.pool)
+                .await?;
+                Ok(Hit { hits, window_start })
+            }
+
+            async fn code_sends(
+                &self,
+                organization_id: &str,
+                username: &str,
+            ) -> Result<Option<CodeSends>> {
+                Ok(sqlx::query_as(
+                    "SELECT sent, last_sent_at, available_at FROM code_sends
+                     WHERE organization_id = $1 AND username = $2",
+                )
+                .bind(organization_id)
+                .bind(username)
+                .fetch_optional(&self.pool)
+                .await?)
+            }
+
+            async fn replace_code_sends(
+                &self,
+                organization_id: &str,
+                username: &str,
+                expected: Option<CodeSends>,
+                new: CodeSends,
+            ) -> Result<bool> {
+                let done = match expected {
+                    None => {
+                        sqlx::query(
+                            "INSERT INTO code_sends
+                                 (organization_id, username, sent, last_sent_at, available_at)
+                             VALUES ($1, $2, $3, $4, $5)
+                             ON CONFLICT (organization_id, username) DO NOTHING",
+                        )
+                        .bind(organization_id)
+                        .bind(username)
+                        .bind(new.sent)
+                        .bind(new.last_sent_at)
+                        .bind(new.available_at)
+                        .execute(&self.pool)
+                        .await?
+                    }
+                    Some(old) => {
+                        sqlx::query(
+                            "UPDATE code_sends SET sent = $1, last_sent_at = $2, available_at = $3
+                             WHERE organization_id = $4 AND username = $5
+                               AND sent = $6 AND last_sent_at = $7 AND available_at = $8",
+                        )
+                        .bind(new.sent)
+                        .bind(new.last_sent_at)
+                        .bind(new.available_at)
+                        .bind(organization_id)
+                        .bind(username)
+                        .bind(old.sent)
+                        .bind(old.last_sent_at)
+                        .bind(old.available_at)
+                        .execute(&self.pool)
+                        .await?
+                    }
+                };
+                Ok(done.rows_affected() == 1)
+            }
+        }
+
+        #[async_trait]
+        impl TotpReplayGuard for $store {
+            async fn claim_totp_step(&self, member_id: &str, step: i64) -> Result<bool> {
+                let done = sqlx::query(
+                    "UPDATE members SET totp_last_step = $1
+                     WHERE id = $2 AND (totp_last_step IS NULL OR totp_last_step < $1)",
+                )
+                .bind(step)
+                .bind(member_id)
+                .execute(&self.pool)
+                .await?;
+                Ok(done.rows_affected() == 1)
+            }
+        }
+    };
+}
+
+pub(super) use sql_store;
