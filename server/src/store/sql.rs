@@ -391,10 +391,13 @@ macro_rules! sql_store {
         #[async_trait]
         impl Flows for $store {
             async fn insert_flow(&self, flow: &Flow) -> Result<()> {
+                let code = flow.code.as_ref();
                 sqlx::query(
                     "INSERT INTO flows (id, organization_id, state, username, member_id,
-                                        created_at, expires_at, version)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                                        created_at, expires_at, code_hash, code_expires_at,
+                                        code_attempts_left, codes_sent, resend_available_at,
+                                        version)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
                 )
                 .bind(&flow.id)
                 .bind(&flow.organization_id)
@@ -403,6 +406,11 @@ macro_rules! sql_store {
                 .bind(&flow.member_id)
                 .bind(flow.created_at)
                 .bind(flow.expires_at)
+                .bind(code.map(|c| c.hash.as_str()))
+                .bind(code.map(|c| c.expires_at))
+                .bind(code.map(|c| c.attempts_left))
+                .bind(flow.codes_sent)
+                .bind(flow.resend_available_at)
                 .bind(flow.version)
                 .execute(&self.pool)
                 .await?;
