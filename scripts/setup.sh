@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Installs every tool and browser the project needs, skipping what is already there.
-# Usage: scripts/setup.sh [build|test|bench]
+# Usage: scripts/setup.sh [build|test|bench|server]
 #   build: what the run command needs; test: everything the tests need;
-#   bench: build, plus Chromium and Lighthouse for the benchmark (scripts/bench.sh)
+#   bench: build, plus Chromium and Lighthouse for the benchmark (scripts/bench.sh);
+#   server: only PostgreSQL, for the server benchmark (scripts/bench-server.sh), which builds
+#   nothing for the browser
 # Safe to run again: a second run only checks versions and takes seconds.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -37,37 +39,40 @@ if ! command -v cargo >/dev/null 2>&1; then
   echo "[setup] cargo is not installed. Install Rust with rustup (https://rustup.rs), then run this again." >&2
   exit 1
 fi
-if rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknown; then
-  ok "wasm32-unknown-unknown target"
-elif command -v rustup >/dev/null 2>&1; then
-  step "adding the wasm32-unknown-unknown target"
-  rustup target add wasm32-unknown-unknown
-else
-  need_by_hand "the Rust wasm32-unknown-unknown target (rustup target add wasm32-unknown-unknown)"
-fi
-
-# --- cargo-installed tools ---------------------------------------------------
-cargo_tool() { # cargo_tool BINARY CRATE VERSION [extra cargo install args]
-  local bin=$1 crate=$2 version=$3; shift 3
-  if command -v "$bin" >/dev/null 2>&1 && "$bin" --version 2>/dev/null | grep -qF "$version"; then
-    ok "$crate $version"
+# The wasm target and the app's build tools: every mode but the server benchmark's needs them.
+if [ "$want" != server ]; then
+  if rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknown; then
+    ok "wasm32-unknown-unknown target"
+  elif command -v rustup >/dev/null 2>&1; then
+    step "adding the wasm32-unknown-unknown target"
+    rustup target add wasm32-unknown-unknown
   else
-    step "installing $crate $version (cargo install; several minutes on a small machine)"
-    cargo install "$crate" --version "$version" "$@"
+    need_by_hand "the Rust wasm32-unknown-unknown target (rustup target add wasm32-unknown-unknown)"
   fi
-}
-cargo_tool trunk trunk "$TRUNK_VERSION" --locked
-cargo_tool wasm-bindgen wasm-bindgen-cli "$WASM_BINDGEN_VERSION"
-[ "$want" = test ] && cargo_tool geckodriver geckodriver "$GECKODRIVER_VERSION"
 
-# --- wasm-opt (binaryen from npm): trunk's release build runs it ------------
-if command -v wasm-opt >/dev/null 2>&1 && wasm-opt --version | grep -q "version $BINARYEN_VERSION"; then
-  ok "wasm-opt $BINARYEN_VERSION"
-elif command -v npm >/dev/null 2>&1; then
-  step "installing wasm-opt (npm binaryen@$BINARYEN_VERSION)"
-  npm install --global --no-fund --no-audit "binaryen@$BINARYEN_VERSION"
-else
-  need_by_hand "wasm-opt version $BINARYEN_VERSION (npm install -g binaryen@$BINARYEN_VERSION, or your distribution's binaryen)"
+  # --- cargo-installed tools ---------------------------------------------------
+  cargo_tool() { # cargo_tool BINARY CRATE VERSION [extra cargo install args]
+    local bin=$1 crate=$2 version=$3; shift 3
+    if command -v "$bin" >/dev/null 2>&1 && "$bin" --version 2>/dev/null | grep -qF "$version"; then
+      ok "$crate $version"
+    else
+      step "installing $crate $version (cargo install; several minutes on a small machine)"
+      cargo install "$crate" --version "$version" "$@"
+    fi
+  }
+  cargo_tool trunk trunk "$TRUNK_VERSION" --locked
+  cargo_tool wasm-bindgen wasm-bindgen-cli "$WASM_BINDGEN_VERSION"
+  [ "$want" = test ] && cargo_tool geckodriver geckodriver "$GECKODRIVER_VERSION"
+
+  # --- wasm-opt (binaryen from npm): trunk's release build runs it ------------
+  if command -v wasm-opt >/dev/null 2>&1 && wasm-opt --version | grep -q "version $BINARYEN_VERSION"; then
+    ok "wasm-opt $BINARYEN_VERSION"
+  elif command -v npm >/dev/null 2>&1; then
+    step "installing wasm-opt (npm binaryen@$BINARYEN_VERSION)"
+    npm install --global --no-fund --no-audit "binaryen@$BINARYEN_VERSION"
+  else
+    need_by_hand "wasm-opt version $BINARYEN_VERSION (npm install -g binaryen@$BINARYEN_VERSION, or your distribution's binaryen)"
+  fi
 fi
 
 # --- npm packages of a folder, installed from its lock file --------------------
@@ -114,8 +119,8 @@ if [ ${#pkgs[@]} -gt 0 ]; then
 fi
 
 # --- PostgreSQL server (Debian package) --------------------------------------
-# The tests (and the benchmark) run a throwaway cluster with it: see scripts/postgres.sh.
-if [ "$want" = test ] || [ "$want" = bench ]; then
+# The tests (and the benchmarks) run a throwaway cluster with it: see scripts/postgres.sh.
+if [ "$want" = test ] || [ "$want" = bench ] || [ "$want" = server ]; then
   if command -v initdb >/dev/null 2>&1 || compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null; then
     ok "PostgreSQL server (initdb)"
   elif is_root && has_apt; then
