@@ -2,8 +2,9 @@
 # Runs every test: installs what is missing, starts a throwaway PostgreSQL cluster
 # (scripts/postgres.sh; stopped and removed on exit), checks format and lints, then runs the
 # native tests (the server's on SQLite, and its HTTP suite again on PostgreSQL), the app's
-# component tests in headless Chromium and Firefox, and the end-to-end tests in Chromium,
-# Firefox and WebKitGTK against the real server. Ends with "N passed, N failed".
+# component tests in headless Chromium and Firefox, a schema fuzzer (schemathesis) against the
+# server and its OpenAPI document, and the end-to-end tests in Chromium, Firefox and WebKitGTK
+# against the real server. Ends with "N passed, N failed".
 set -uo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
@@ -26,8 +27,12 @@ suite() {
   "$@" 2>&1 | tee "$logs/$name.log"
   local status=${PIPESTATUS[0]}
   local p f
-  read -r p f < <(awk '/^test result: / { for (i = 1; i < NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } }
-                       END { print p + 0, f + 0 }' "$logs/$name.log")
+  # Counts cargo test's "test result:" lines; a suite that prints none is counted by its plain
+  # "N passed, M failed" lines instead ("NAME: " may stand before it), so none counts twice.
+  read -r p f < <(awk '/^test result: / { r = 1; for (i = 1; i < NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } }
+                       /^([A-Za-z0-9_-]+: )?[0-9]+ passed, [0-9]+ failed(, [0-9]+ skipped)?$/ {
+                         line = $0; sub(/^[A-Za-z0-9_-]+: /, "", line); split(line, w, " "); pp += w[1]; ff += w[3] }
+                       END { if (!r) { p = pp; f = ff } print p + 0, f + 0 }' "$logs/$name.log")
   if [ "$status" -ne 0 ]; then
     broken+=("$name")
     [ "$f" -eq 0 ] && f=1
@@ -52,6 +57,8 @@ suite components-chromium env -u GECKODRIVER CHROMEDRIVER=/usr/bin/chromedriver 
 suite components-firefox env -u CHROMEDRIVER GECKODRIVER="$(command -v geckodriver)" \
   cargo test -p member-login --target wasm32-unknown-unknown
 suite server-build cargo build -p member-login-server
+# Schemathesis (PyPI) fuzzes the built server against docs/openapi.json (scripts/api-fuzz.sh).
+suite api-fuzz bash scripts/api-fuzz.sh
 suite end-to-end cargo test -p member-login-e2e -- --test-threads=1
 pg_stop
 
