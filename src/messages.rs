@@ -47,6 +47,7 @@ pub fn problem(code: ProblemCode) -> &'static str {
         ProblemCode::Unauthenticated => "You are not logged in.",
         ProblemCode::PayloadTooLarge => "What you entered is too long.",
         ProblemCode::PasswordRejected => "Choose a password that meets every rule below.",
+        ProblemCode::ServiceBusy => "The service is busy. Please try again in a moment.",
         _ => "Something went wrong on our side. Please try again in a moment.",
     }
 }
@@ -59,6 +60,9 @@ pub fn password_rule(rule: member_login_api::session::PasswordRule) -> &'static 
         PasswordRule::TooLong => "At most 128 characters",
         PasswordRule::Common => "Not a common or breached password",
         PasswordRule::ContainsUsername => "Does not contain your username",
+        PasswordRule::TooGuessable => {
+            "Not easy to guess: no keyboard patterns, dates or common words with swapped letters"
+        }
         PasswordRule::Unknown => "Meets your Organization's rules",
     }
 }

@@ -112,8 +112,25 @@ pub enum SubmitSecondFactor {
 /// Usernames: 1–64 characters, none of them control characters; surrounding spaces ignored.
 pub fn normalize_username(input: &str) -> Option<String> {
     let name = input.trim();
-    let ok = !name.is_empty() && name.chars().count() <= 64 && !name.chars().any(char::is_control);
+    let ok = !name.is_empty()
+        && name.chars().count() <= 64
+        && !name
+            .chars()
+            .any(|c| c.is_control() || is_invisible_format(c));
     ok.then(|| name.to_owned())
+}
+
+/// Unicode format characters (general category Cf): invisible, yet they change how a name
+/// looks or reads — right-to-left overrides, zero-width spaces and joiners, the byte-order mark,
+/// tag characters. A username never needs them, and they let one name pass for another.
+pub fn is_invisible_format(c: char) -> bool {
+    matches!(c,
+        '\u{00AD}' | '\u{0600}'..='\u{0605}' | '\u{061C}' | '\u{06DD}' | '\u{070F}'
+        | '\u{0890}'..='\u{0891}' | '\u{08E2}' | '\u{180E}' | '\u{200B}'..='\u{200F}'
+        | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2064}' | '\u{2066}'..='\u{206F}'
+        | '\u{FEFF}' | '\u{FFF9}'..='\u{FFFB}' | '\u{110BD}' | '\u{110CD}'
+        | '\u{13430}'..='\u{1343F}' | '\u{1BCA0}'..='\u{1BCA3}' | '\u{1D173}'..='\u{1D17A}'
+        | '\u{E0001}' | '\u{E0020}'..='\u{E007F}')
 }
 
 /// The digits of a typed or pasted code of `length` digits: spaces and dashes are dropped,
@@ -160,6 +177,21 @@ mod tests {
         assert_eq!(normalize_username("a\u{0}b"), None);
         assert!(normalize_username(&"é".repeat(64)).is_some());
         assert_eq!(normalize_username(&"é".repeat(65)), None);
+    }
+
+    #[test]
+    fn usernames_with_invisible_format_characters_are_refused() {
+        for name in [
+            "ad\u{202E}nim", // right-to-left override
+            "al\u{200B}ex",  // zero-width space
+            "al\u{200D}ex",  // zero-width joiner
+            "\u{FEFF}alex",  // byte-order mark
+            "alex\u{E0041}", // tag letter
+            "alex\u{2066}",  // left-to-right isolate
+        ] {
+            assert_eq!(normalize_username(name), None, "{name:?}");
+        }
+        assert!(normalize_username("zoë-o'brien").is_some());
     }
 
     #[test]

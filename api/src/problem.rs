@@ -44,7 +44,8 @@ pub enum ProblemCode {
     CodeExpired,
     /// The username, password or code is wrong (one answer for all, by design).
     InvalidCredentials,
-    /// The member is locked; an administrator must unlock them. Only said after a correct
+    /// The member is locked: for a while after failed logins (`retry_after` says how long), or
+    /// until an administrator unlocks them (no `retry_after`). Only said after a correct
     /// credential.
     AccountLocked,
     /// Too many requests; `retry_after` (and the `Retry-After` header) says when to try again.
@@ -55,8 +56,13 @@ pub enum ProblemCode {
     Unauthenticated,
     /// The new password breaks rules; `rules` says which.
     PasswordRejected,
+    /// A sensitive change (password, MFA) needs a recent login: log in again, then retry.
+    ReauthenticationRequired,
     /// Something failed on the server; trying again later may work.
     Internal,
+    /// The server is too busy to answer now; `retry_after` (and the `Retry-After` header) says
+    /// when to try again.
+    ServiceBusy,
     /// A code this app version does not know yet.
     #[serde(other)]
     Unknown,
@@ -65,7 +71,7 @@ pub enum ProblemCode {
 impl ProblemCode {
     /// Every code the server can answer (all but `Unknown`), for documents and tests that
     /// must list them all.
-    pub const ALL: [ProblemCode; 22] = [
+    pub const ALL: [ProblemCode; 24] = [
         Self::InvalidOrganization,
         Self::OrganizationNotFound,
         Self::NotFound,
@@ -87,7 +93,9 @@ impl ProblemCode {
         Self::CsrfRejected,
         Self::Unauthenticated,
         Self::PasswordRejected,
+        Self::ReauthenticationRequired,
         Self::Internal,
+        Self::ServiceBusy,
     ];
 
     /// The HTTP status the server answers with for this code.
@@ -101,7 +109,7 @@ impl ProblemCode {
             | Self::MethodNotEnabled
             | Self::PasswordRejected => 400,
             Self::InvalidCredentials | Self::Unauthenticated => 401,
-            Self::AccountLocked | Self::CsrfRejected => 403,
+            Self::AccountLocked | Self::CsrfRejected | Self::ReauthenticationRequired => 403,
             Self::OrganizationNotFound | Self::NotFound | Self::FlowNotFound => 404,
             Self::MethodNotAllowed => 405,
             Self::StepNotAllowed | Self::CodeRequired => 409,
@@ -110,6 +118,7 @@ impl ProblemCode {
             Self::UnsupportedMediaType => 415,
             Self::RateLimited => 429,
             Self::Internal | Self::Unknown => 500,
+            Self::ServiceBusy => 503,
         }
     }
 }

@@ -50,6 +50,9 @@ pub enum PasswordRule {
     /// On the list of common and breached passwords (checked by the server only).
     Common,
     ContainsUsername,
+    /// Easy to guess by a strength estimate (zxcvbn: keyboard patterns, dictionary words with
+    /// substitutions, dates, repeats; checked by the server only).
+    TooGuessable,
     #[serde(other)]
     Unknown,
 }

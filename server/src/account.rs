@@ -15,7 +15,7 @@ use member_login_api::ProblemCode;
 
 use crate::error::{Error, Result};
 use crate::problem::ApiJson;
-use crate::secrets::{digest, hash_password, new_recovery_code, new_totp_secret};
+use crate::secrets::{digest, new_recovery_code, new_totp_secret};
 use crate::session::Authenticated;
 use crate::state::AppState;
 use crate::totp;
@@ -35,11 +35,23 @@ fn common_passwords() -> &'static HashSet<String> {
     })
 }
 
-/// Every rule `password` breaks for `username`, the list included.
+/// The lowest zxcvbn score a new password may have (0–4): 3 is "safely unguessable" against
+/// an online attack slowed down by rate limits and Argon2id.
+const MIN_STRENGTH: zxcvbn::Score = zxcvbn::Score::Three;
+
+/// Every rule `password` breaks for `username`: length and username (as the app checks as
+/// the member types), the list of common and breached passwords, and, once those are met, a
+/// strength estimate (zxcvbn, which also knows keyboard patterns, dates, repeats and words
+/// with swapped letters).
 pub fn rules_broken(username: &str, password: &str) -> Vec<PasswordRule> {
     let mut broken = password_rules_broken(username, password);
     if common_passwords().contains(&password.to_lowercase()) {
         broken.push(PasswordRule::Common);
+    }
+    // Estimated only once every other rule is met: "too short" says more than "guessable",
+    // and zxcvbn's cost grows with the length.
+    if broken.is_empty() && zxcvbn::zxcvbn(password, &[username]).score() < MIN_STRENGTH {
+        broken.push(PasswordRule::TooGuessable);
     }
     broken
 }
@@ -51,18 +63,27 @@ pub async fn change_password(
     ApiJson(body): ApiJson<ChangePassword>,
 ) -> Result<Json<Session>> {
     let member = &auth.member;
+    auth.require_recent_login(state.clock.now())?;
     let broken = rules_broken(&member.username, &body.new_password);
     if !broken.is_empty() {
         return Err(Error::password_rejected(broken));
     }
     let password = body.new_password;
-    let hash = tokio::task::spawn_blocking(move || hash_password(&password)).await??;
+    let hash = state.passwords.hash(&password).await?;
     let now = state.clock.now();
     state.db.set_password(&member.id, &hash, now).await?;
     state
         .db
         .end_other_sessions(&member.id, &auth.token_hash)
         .await?;
+    tell_member(
+        &state,
+        &auth,
+        "Your password was changed",
+        "the password of your account was changed, and every other session of yours was \
+         logged out",
+    )
+    .await?;
     auth.session(&state).await.map(Json)
 }
 
@@ -70,8 +91,10 @@ pub async fn change_password(
 /// from it is verified. Asking again replaces the secret not yet verified.
 pub async fn start_mfa(
     State(state): State<AppState>,
-    Authenticated { member, org, .. }: Authenticated,
+    auth: Authenticated,
 ) -> Result<Json<MfaEnrollment>> {
+    auth.require_recent_login(state.clock.now())?;
+    let Authenticated { member, org, .. } = auth;
     if member.totp_secret.is_some() {
         return Err(Error::new(
             ProblemCode::StepNotAllowed,
@@ -97,9 +120,11 @@ pub async fn start_mfa(
 /// answers the recovery codes, the only time they are shown.
 pub async fn verify_mfa(
     State(state): State<AppState>,
-    Authenticated { member, .. }: Authenticated,
+    auth: Authenticated,
     ApiJson(body): ApiJson<VerifyMfa>,
 ) -> Result<Json<RecoveryCodes>> {
+    auth.require_recent_login(state.clock.now())?;
+    let member = &auth.member;
     let not_started = || Error::new(ProblemCode::StepNotAllowed, "Start setting up MFA first");
     let pending = state
         .db
@@ -117,9 +142,36 @@ pub async fn verify_mfa(
         .map(|c| digest(&[&member.id, &c.replace('-', "")]))
         .collect();
     state.db.activate_totp(&member.id, step, &hashes).await?;
+    tell_member(
+        &state,
+        &auth,
+        "MFA was turned on",
+        "an authenticator app was set up as the second factor of your account, with new \
+         recovery codes",
+    )
+    .await?;
     Ok(Json(RecoveryCodes {
         recovery_codes: codes,
     }))
+}
+
+/// Emails the member about a change to their account, so that a change they did not make
+/// does not go unnoticed.
+async fn tell_member(
+    state: &AppState,
+    auth: &Authenticated,
+    subject: &str,
+    what: &str,
+) -> Result<()> {
+    let body = format!(
+        "Hello {},\n\nIn {}, {what}.\n\nIf this was not you, contact an administrator of \
+         your Organization at once.\n",
+        auth.member.username, auth.org.public.name,
+    );
+    state
+        .mail
+        .send(Some(&auth.member.email), subject, &body)
+        .await
 }
 
 /// Percent-encodes everything but unreserved characters (RFC 3986), for the otpauth URI.
@@ -144,6 +196,32 @@ mod tests {
         assert!(rules_broken("kim", "1qaz2wsx3edc").contains(&PasswordRule::Common));
         assert!(rules_broken("kim", "1QAZ2WSX3EDC").contains(&PasswordRule::Common));
         assert!(rules_broken("kim", "violet-harbor-lantern").is_empty());
+    }
+
+    #[test]
+    fn easily_guessed_passwords_are_refused_by_the_estimate() {
+        for weak in [
+            "            ",
+            "password123456",
+            "P@ssw0rd1234",
+            "qwertyuiopasdf",
+            "aaaaaaaaaaaa",
+        ] {
+            // Refused by the list or by the estimate: either way with a reason.
+            let broken = rules_broken("kim", weak);
+            assert!(
+                broken.contains(&PasswordRule::TooGuessable)
+                    || broken.contains(&PasswordRule::Common),
+                "{weak:?}: {broken:?}"
+            );
+        }
+        for strong in [
+            "amber-river-telescope",
+            "quiet-meadow-compass",
+            "Tr4in-gl0ve-s0ft-nine",
+        ] {
+            assert!(rules_broken("kim", strong).is_empty(), "{strong:?}");
+        }
     }
 
     #[test]

@@ -46,6 +46,7 @@ pub async fn seed(db: &Db) -> Result<()> {
             enforce_mfa: true,
             enforce_password_renewal: true,
             grace_period_seconds: 3 * 86400,
+            lock_until_unlocked: false,
         },
     })
     .await?;

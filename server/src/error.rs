@@ -32,6 +32,11 @@ pub enum Error {
     /// A flow kept changing under this request (many parallel requests for one flow).
     #[error("the login flow kept changing; try again")]
     Contended,
+    /// The server cannot take this request now: every password-hashing slot stayed taken for
+    /// as long as a request may wait, or the request ran out of time. Answers 503 with
+    /// `Retry-After: retry_after`.
+    #[error("too busy to answer; retry after {retry_after} s")]
+    Busy { retry_after: u64 },
     #[error("password hashing: {0}")]
     PasswordHash(argon2::password_hash::Error),
     #[error("a background task failed: {0}")]
@@ -123,6 +128,24 @@ impl Error {
         )
     }
 
+    /// 503: the database takes no writes now (the readiness check).
+    pub fn not_ready() -> Self {
+        Self::new(
+            ProblemCode::ServiceBusy,
+            "The database does not take writes",
+        )
+        .with(|p| p.retry_after = Some(5))
+    }
+
+    /// Locked for a while after failed logins: `seconds` until the lock ends.
+    pub fn account_locked_for(seconds: i64) -> Self {
+        Self::new(
+            ProblemCode::AccountLocked,
+            "This member is locked for a while after failed logins",
+        )
+        .with(|p| p.retry_after = Some(seconds.max(1) as u64))
+    }
+
     /// The Organization's requirements were not met in time: the member is locked now.
     pub fn grace_period_over() -> Self {
         Self::account_locked().with(|p| {
@@ -168,6 +191,12 @@ impl Error {
             Self::Contended => {
                 let mut problem = Problem::new(ProblemCode::RateLimited, "Too many requests");
                 problem.retry_after = Some(1);
+                problem
+            }
+            Self::Busy { retry_after } => {
+                tracing::warn!(retry_after, "too busy to answer a request");
+                let mut problem = Problem::new(ProblemCode::ServiceBusy, "The server is busy");
+                problem.retry_after = Some(retry_after.max(1));
                 problem
             }
             fault => {
@@ -233,5 +262,20 @@ mod tests {
         assert_eq!(problem.code, ProblemCode::InvalidCredentials);
         assert_eq!(problem.attempts_left, Some(3));
         assert_eq!(Error::rate_limited(0).into_problem().retry_after, Some(1));
+    }
+
+    #[test]
+    fn busy_answers_503_with_retry_after() {
+        let response = Error::Busy { retry_after: 5 }.into_response();
+        assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(response.headers()[header::RETRY_AFTER], "5");
+        assert_eq!(
+            response.headers()[header::CONTENT_TYPE],
+            PROBLEM_CONTENT_TYPE
+        );
+        let problem = Error::Busy { retry_after: 0 }.into_problem();
+        assert_eq!(problem.code, ProblemCode::ServiceBusy);
+        assert_eq!(problem.status, 503);
+        assert_eq!(problem.retry_after, Some(1));
     }
 }

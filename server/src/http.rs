@@ -39,7 +39,11 @@ pub fn router(state: AppState, config: &Config) -> Router {
             "/openapi.json",
             get(|| async { ([(header::CONTENT_TYPE, "application/json")], OPENAPI) }),
         )
-        .route("/health", get(|| async { "ok" }))
+        // Readiness: the database takes writes (what a load balancer routes by).
+        .route("/health", get(ready))
+        .route("/health/ready", get(ready))
+        // Liveness: the process answers (what a supervisor restarts by).
+        .route("/health/live", get(|| async { "ok" }))
         .fallback(|| async { Error::new(ProblemCode::NotFound, "No such API endpoint") })
         .method_not_allowed_fallback(|| async {
             Error::new(
@@ -47,10 +51,7 @@ pub fn router(state: AppState, config: &Config) -> Router {
                 "This endpoint does not take this method",
             )
         })
-        .layer(middleware::from_fn_with_state(
-            state.clone(),
-            guard::state_changing,
-        ))
+        .layer(middleware::from_fn_with_state(state.clone(), guard::guard))
         .layer(DefaultBodyLimit::max(BODY_LIMIT));
     if !config.cors_origins.is_empty() {
         api = api.layer(cors(&config.cors_origins));
@@ -96,6 +97,18 @@ async fn find_organization(
         .ok_or_else(|| Error::new(ProblemCode::OrganizationNotFound, "Organization not found"))
 }
 
+/// `GET /api/v1/health` (and `/health/ready`): `ok` when the database takes a write; 503
+/// otherwise (a read-only, full or corrupted data file, an unreachable PostgreSQL).
+async fn ready(State(state): State<AppState>) -> Result<&'static str, Error> {
+    match state.db.check_writable(state.clock.now()).await {
+        Ok(()) => Ok("ok"),
+        Err(err) => {
+            tracing::error!(%err, "readiness check");
+            Err(Error::not_ready())
+        }
+    }
+}
+
 #[derive(serde::Deserialize)]
 struct MailboxQuery {
     to: Option<String>,
@@ -111,5 +124,8 @@ async fn dev_mailbox(
     }
     let Query(query) =
         query.map_err(|_| Error::new(ProblemCode::BadRequest, "Use ?to=<email address>"))?;
-    Ok(Json(state.db.emails(query.to.as_deref()).await?))
+    let mut emails = state.db.emails(query.to.as_deref()).await?;
+    // The stand-ins queued for unknown usernames are never delivered: not mail to show.
+    emails.retain(|email| !email.recipient.is_empty());
+    Ok(Json(emails))
 }

@@ -5,6 +5,7 @@
 pub mod account;
 pub mod client_ip;
 pub mod clock;
+pub mod connections;
 pub mod demo;
 pub mod error;
 pub mod guard;
@@ -25,14 +26,15 @@ pub mod totp;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
-use axum::Router;
-use axum_server::tls_rustls::RustlsConfig;
+use axum::{middleware, Router};
+use axum_server::tls_rustls::{RustlsAcceptor, RustlsConfig};
 
 use crate::client_ip::TrustedProxies;
 use crate::clock::Clock;
+use crate::connections::{ConnectionLimits, PerIpAcceptor};
 use crate::error::Result;
 use crate::limits::Limits;
-use crate::mail::{Mailer, SmtpConfig};
+use crate::mail::{MailQueue, Mailer, SmtpConfig};
 use crate::secrets::PasswordChecker;
 use crate::state::{AppState, Shared};
 use crate::store::Db;
@@ -61,6 +63,9 @@ pub struct Config {
     pub trusted_proxies: TrustedProxies,
     /// The system clock, or a manual one in tests.
     pub clock: Clock,
+    /// Timeouts for a request's head and the whole request, and the cap on connections per
+    /// client address.
+    pub connections: ConnectionLimits,
 }
 
 impl Config {
@@ -90,10 +95,13 @@ pub fn app(db: Db, config: &Config, local: SocketAddr) -> Result<Router> {
         allowed_origins.push(format!("{scheme}://127.0.0.1:{}", local.port()));
     }
     allowed_origins.extend(config.cors_origins.iter().cloned());
+    let mail = MailQueue::new(db.clone(), config.clock.clone());
+    mail.spawn_worker(Mailer::new(config.smtp.as_ref())?);
+    spawn_clean_up(db.clone(), config.clock.clone());
     let state = AppState::new(Shared {
         db,
         clock: config.clock.clone(),
-        mailer: Mailer::new(config.smtp.as_ref())?,
+        mail,
         limits: config.limits,
         passwords: PasswordChecker::default(),
         allowed_origins,
@@ -109,6 +117,21 @@ pub fn app(db: Db, config: &Config, local: SocketAddr) -> Result<Router> {
     Ok(http::router(state, config))
 }
 
+/// Removes expired flows, sessions, old emails and counters now and every ten minutes, so no
+/// table grows without bound.
+fn spawn_clean_up(db: Db, clock: Clock) {
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(std::time::Duration::from_secs(600));
+        loop {
+            every.tick().await;
+            match db.purge(clock.now()).await {
+                Ok(purged) => tracing::debug!(?purged, "clean-up"),
+                Err(err) => tracing::error!(%err, "clean-up"),
+            }
+        }
+    });
+}
+
 /// Binds `addr`, then serves (HTTPS when `config.tls` is set) until the process is stopped.
 /// Calls `on_bound` with the bound address first, so callers that ask for port 0 learn the
 /// real one.
@@ -118,18 +141,35 @@ pub async fn serve(
     addr: SocketAddr,
     on_bound: impl FnOnce(SocketAddr),
 ) -> Result<()> {
-    // Load the certificate before binding, so a bad one stops the server before it listens.
+    // Load the certificate, and make sure the database takes writes, before binding: either
+    // problem stops the server before it listens.
     let tls = config.tls.as_ref().map(TlsFiles::load).transpose()?;
+    db.check_writable(config.clock.now()).await?;
     let listener = tokio::net::TcpListener::bind(addr).await?;
     let local = listener.local_addr()?;
-    let app = app(db, &config, local)?;
+    let limits = config.connections;
+    let app = app(db, &config, local)?.layer(middleware::from_fn_with_state(
+        limits.request_timeout,
+        connections::request_timeout,
+    ));
     on_bound(local);
     // The guard rate-limits by peer address, so both ways carry it as `ConnectInfo`.
     let service = app.into_make_service_with_connect_info::<SocketAddr>();
+    // Both ways count connections per peer address before anything else (the TLS handshake
+    // included), and bound the time to send a request's head.
+    let per_ip = PerIpAcceptor::new(limits.per_ip, config.trusted_proxies.clone());
+    let server = axum_server::from_tcp(listener.into_std()?)?;
     match tls {
-        None => axum::serve(listener, service).await?,
+        None => {
+            connections::configure(server.acceptor(per_ip), &limits)
+                .serve(service)
+                .await?
+        }
         Some(tls) => {
-            axum_server::from_tcp_rustls(listener.into_std()?, RustlsConfig::from_config(tls))?
+            let tls = RustlsAcceptor::new(RustlsConfig::from_config(tls))
+                .handshake_timeout(limits.header_read_timeout)
+                .acceptor(per_ip);
+            connections::configure(server.acceptor(tls), &limits)
                 .serve(service)
                 .await?
         }

@@ -2,10 +2,12 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use clap::{Parser, Subcommand};
 use member_login_api::{LoginMethod, OrganizationKey};
 use member_login_server::client_ip::{self, TrustedProxies};
+use member_login_server::connections::ConnectionLimits;
 use member_login_server::limits::Limits;
 use member_login_server::mail::SmtpConfig;
 use member_login_server::secrets::hash_password;
@@ -104,6 +106,16 @@ struct ServeArgs {
     /// Credential checks allowed per Organization member and minute.
     #[arg(long, env = "MEMBER_LOGIN_PER_MEMBER_LIMIT", default_value_t = Limits::default().per_member, value_parser = clap::value_parser!(u32).range(1..))]
     per_member_limit: u32,
+    /// Seconds a client has to send a request's line and headers; also how long an idle
+    /// connection stays open.
+    #[arg(long, env = "MEMBER_LOGIN_HEADER_READ_TIMEOUT", default_value_t = ConnectionLimits::DEFAULT_HEADER_READ_TIMEOUT.as_secs(), value_parser = clap::value_parser!(u64).range(1..=3600))]
+    header_read_timeout: u64,
+    /// Seconds a request may take, its body included, before it answers 503.
+    #[arg(long, env = "MEMBER_LOGIN_REQUEST_TIMEOUT", default_value_t = ConnectionLimits::DEFAULT_REQUEST_TIMEOUT.as_secs(), value_parser = clap::value_parser!(u64).range(1..=3600))]
+    request_timeout: u64,
+    /// Connections one client IP address may hold open at once (trusted proxies: no cap).
+    #[arg(long, env = "MEMBER_LOGIN_MAX_CONNECTIONS_PER_IP", default_value_t = ConnectionLimits::DEFAULT_PER_IP as u32, value_parser = clap::value_parser!(u32).range(1..))]
+    max_connections_per_ip: u32,
 }
 
 fn parse_cidr(text: &str) -> Result<client_ip::Cidr, String> {
@@ -137,9 +149,13 @@ enum OrgCommand {
         /// Members must choose a new password within the grace period after their first login.
         #[arg(long)]
         enforce_password_renewal: bool,
-        /// The grace period, in days, from a member's first login.
+        /// The grace period, in days, from when a requirement first applies to a member.
         #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(i64).range(0..=365))]
         grace_days: i64,
+        /// Failed logins lock a member until an administrator unlocks them (by default the
+        /// lock ends by itself: 15 minutes, doubling with each lock, at most a day).
+        #[arg(long)]
+        lock_until_unlocked: bool,
     },
     /// Change an Organization's settings; what is not given stays as it is.
     Settings {
@@ -158,6 +174,8 @@ enum OrgCommand {
         enforce_password_renewal: Option<bool>,
         #[arg(long, value_parser = clap::value_parser!(i64).range(0..=365))]
         grace_days: Option<i64>,
+        #[arg(long)]
+        lock_until_unlocked: Option<bool>,
     },
     /// List Organizations.
     List,
@@ -207,9 +225,11 @@ fn parse_method(text: &str) -> Result<LoginMethod, String> {
     }
 }
 
-#[tokio::main]
-async fn main() -> std::process::ExitCode {
-    match run().await {
+fn main() -> std::process::ExitCode {
+    // Before the runtime starts its threads: glibc's mallopt is not safe alongside others.
+    return_large_blocks_to_the_system();
+    let runtime = tokio::runtime::Runtime::new().expect("the async runtime starts");
+    match runtime.block_on(run()) {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(err) => {
             eprintln!("error: {err}");
@@ -217,6 +237,22 @@ async fn main() -> std::process::ExitCode {
         }
     }
 }
+
+/// Blocks of 4 MiB and more get memory of their own from the system, returned when freed.
+/// By default glibc raises that threshold to the largest block freed so far: after the first
+/// Argon2 block (19 MiB) was freed, later ones came from the heap, were split by small
+/// allocations there, and were never returned (a burst of logins kept gigabytes). The
+/// password checker reuses its blocks; this keeps any other large one from staying.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+fn return_large_blocks_to_the_system() {
+    // SAFETY: sets a malloc parameter, before any other thread exists.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 4 << 20);
+    }
+}
+
+#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+fn return_large_blocks_to_the_system() {}
 
 async fn run() -> Result<(), Error> {
     tracing_subscriber::fmt()
@@ -274,6 +310,11 @@ async fn serve(db: Db, args: ServeArgs) -> Result<(), Error> {
             .map(|(cert, key)| TlsFiles { cert, key }),
         trusted_proxies: TrustedProxies::new(args.trusted_proxies),
         clock: Default::default(),
+        connections: ConnectionLimits {
+            header_read_timeout: Duration::from_secs(args.header_read_timeout),
+            request_timeout: Duration::from_secs(args.request_timeout),
+            per_ip: args.max_connections_per_ip as usize,
+        },
     };
     let with_demo = args.demo;
     let scheme = config.scheme();
@@ -301,6 +342,7 @@ async fn org(db: Db, command: OrgCommand) -> Result<(), Error> {
             enforce_mfa,
             enforce_password_renewal,
             grace_days,
+            lock_until_unlocked,
         } => {
             let id = match id {
                 Some(id) => match OrganizationKey::parse(&id) {
@@ -341,6 +383,7 @@ async fn org(db: Db, command: OrgCommand) -> Result<(), Error> {
                     enforce_mfa,
                     enforce_password_renewal,
                     grace_period_seconds: grace_days * 86400,
+                    lock_until_unlocked,
                 },
             };
             if !db.ensure_organization(&org).await? {
@@ -356,6 +399,7 @@ async fn org(db: Db, command: OrgCommand) -> Result<(), Error> {
             enforce_mfa,
             enforce_password_renewal,
             grace_days,
+            lock_until_unlocked,
         } => {
             if methods.as_ref().is_some_and(Vec::is_empty) {
                 return Err("--methods needs at least one login method".into());
@@ -368,6 +412,7 @@ async fn org(db: Db, command: OrgCommand) -> Result<(), Error> {
                 enforce_mfa,
                 enforce_password_renewal,
                 grace_period_seconds: grace_days.map(|d| d * 86400),
+                lock_until_unlocked,
             };
             db.update_organization_settings(&id, &change).await?;
             println!("updated Organization {id}");
@@ -388,13 +433,18 @@ async fn org(db: Db, command: OrgCommand) -> Result<(), Error> {
                     })
                     .collect();
                 println!(
-                    "{}\t{}\t{}\tmethods={}\tlock after {} failures\tsessions {} h\t\
+                    "{}\t{}\t{}\tmethods={}\tlock after {} failures{}\tsessions {} h\t\
                      enforce mfa={} password renewal={}\tgrace {} days",
                     org.id,
                     org.alias,
                     org.name,
                     methods.join(","),
                     settings.max_failed_logins,
+                    if settings.lock_until_unlocked {
+                        " until unlocked"
+                    } else {
+                        ""
+                    },
                     settings.session_seconds / 3600,
                     settings.enforce_mfa,
                     settings.enforce_password_renewal,
@@ -424,8 +474,9 @@ async fn member(db: Db, command: MemberCommand) -> Result<(), Error> {
             email,
         } => {
             let organization_id = organization_id(&db, &org).await?;
-            let username = member_login_api::flow::normalize_username(&username)
-                .ok_or("--username must be 1 to 64 characters")?;
+            let username = member_login_server::login::flow::canonical_username(&username).ok_or(
+                "--username must be 1 to 64 characters, with no control or invisible characters",
+            )?;
             if !email.contains('@') {
                 return Err(format!("--email {email:?} is not an email address").into());
             }
@@ -449,7 +500,14 @@ async fn member(db: Db, command: MemberCommand) -> Result<(), Error> {
         MemberCommand::List { org } => {
             let organization_id = organization_id(&db, &org).await?;
             for m in db.list_members(&organization_id).await? {
-                let status = if m.locked { "locked" } else { "active" };
+                let now = member_login_server::clock::Clock::system().now();
+                let status = match m.locked_until {
+                    _ if m.locked => "locked".to_owned(),
+                    Some(until) if until > now => {
+                        format!("locked for {} more minutes", (until - now + 59) / 60)
+                    }
+                    _ => "active".to_owned(),
+                };
                 println!("{}\t{}\t{status}", m.username, m.email);
             }
         }

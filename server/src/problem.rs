@@ -11,7 +11,8 @@ use serde::de::DeserializeOwned;
 use crate::error::Error;
 
 /// `Json<T>` whose refusals are problem documents: 415 without a JSON content type, 413 when
-/// too large, 400 for anything else (syntax, types, missing or unknown fields).
+/// too large, 400 for anything else (syntax, types, missing or unknown fields, and any body
+/// that is not a JSON object: serde would otherwise read a struct from an array too).
 pub struct ApiJson<T>(pub T);
 
 impl<S, T> FromRequest<S> for ApiJson<T>
@@ -22,8 +23,15 @@ where
     type Rejection = Error;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Error> {
-        match Json::<T>::from_request(req, state).await {
-            Ok(Json(value)) => Ok(Self(value)),
+        match Json::<serde_json::Map<String, serde_json::Value>>::from_request(req, state).await {
+            Ok(Json(object)) => serde_json::from_value(serde_json::Value::Object(object))
+                .map(Self)
+                .map_err(|_| {
+                    Error::new(
+                        ProblemCode::BadRequest,
+                        "The request body does not have the expected fields",
+                    )
+                }),
             Err(rejection) => Err(match rejection.status() {
                 StatusCode::PAYLOAD_TOO_LARGE => Error::new(
                     ProblemCode::PayloadTooLarge,

@@ -1,28 +1,40 @@
 //! The security requirements an Organization enforces after a member's first login, and the
-//! grace period to meet them: once it is over, the member is locked at the next login or call.
+//! grace period to meet each: it starts for a member when the requirement first applies to them
+//! (their first login, or their first login or call after the Organization turned it on; never
+//! in the past). Once it is over, the member is locked at the next login or call.
 
 use member_login_api::session::{Requirement, RequirementKind};
 
 use crate::store::{MemberRecord, OrganizationRecord};
 
-/// What the member still has to do, each with its deadline. `now` stands in for the first
-/// login when there was none yet (the grace period starts with it).
+/// What the member still has to do, each with its deadline. `now` stands in for the start of
+/// a grace period that has not started yet (it starts with this login or call).
 pub fn pending(org: &OrganizationRecord, member: &MemberRecord, now: i64) -> Vec<Requirement> {
-    let deadline = member.first_login_at.unwrap_or(now) + org.grace_period_seconds;
+    let deadline = |since: Option<i64>| since.unwrap_or(now) + org.grace_period_seconds;
     let mut pending = Vec::new();
     if org.enforce_password_renewal && member.password_changed_at.is_none() {
         pending.push(Requirement {
             kind: RequirementKind::UpdatePassword,
-            deadline,
+            deadline: deadline(member.password_renewal_required_since),
         });
     }
     if org.enforce_mfa && member.totp_secret.is_none() {
         pending.push(Requirement {
             kind: RequirementKind::EnableMfa,
-            deadline,
+            deadline: deadline(member.mfa_required_since),
         });
     }
     pending
+}
+
+/// Which pending requirements' grace periods have not started yet: (MFA, password renewal).
+pub fn unstarted(org: &OrganizationRecord, member: &MemberRecord) -> Option<(bool, bool)> {
+    let mfa =
+        org.enforce_mfa && member.totp_secret.is_none() && member.mfa_required_since.is_none();
+    let renewal = org.enforce_password_renewal
+        && member.password_changed_at.is_none()
+        && member.password_renewal_required_since.is_none();
+    (mfa || renewal).then_some((mfa, renewal))
 }
 
 /// Whether the grace period ran out with something still to do.
@@ -45,9 +57,11 @@ mod tests {
         }
     }
 
-    fn member(first_login_at: Option<i64>) -> MemberRecord {
+    /// A member whose grace periods started at `since`.
+    fn member(since: Option<i64>) -> MemberRecord {
         MemberRecord {
-            first_login_at,
+            mfa_required_since: since,
+            password_renewal_required_since: since,
             ..tests::member()
         }
     }
@@ -58,7 +72,7 @@ mod tests {
     }
 
     #[test]
-    fn the_grace_period_counts_from_the_first_login() {
+    fn the_grace_period_counts_from_when_the_requirement_first_applied() {
         let pending = pending(&org(true, true), &member(Some(1000)), 5000);
         let kinds: Vec<_> = pending.iter().map(|r| r.kind).collect();
         assert_eq!(
@@ -81,5 +95,31 @@ mod tests {
         let late = member(Some(0));
         assert!(!overdue(&org(true, false), &late, 3 * 86400 - 1));
         assert!(overdue(&org(true, false), &late, 3 * 86400));
+    }
+}
+
+#[cfg(test)]
+mod start_tests {
+    use super::*;
+    use crate::store::tests;
+
+    #[test]
+    fn each_requirement_starts_its_own_grace_period_once() {
+        let mut org = tests::organization();
+        let mut member = tests::member();
+        assert_eq!(unstarted(&org, &member), None, "nothing enforced");
+        org.enforce_mfa = true;
+        assert_eq!(unstarted(&org, &member), Some((true, false)));
+        member.mfa_required_since = Some(100);
+        assert_eq!(unstarted(&org, &member), None);
+        // Turned on later: only the new requirement starts now, with its own deadline.
+        org.enforce_password_renewal = true;
+        assert_eq!(unstarted(&org, &member), Some((false, true)));
+        let deadlines: Vec<i64> = pending(&org, &member, 5000)
+            .iter()
+            .map(|r| r.deadline)
+            .collect();
+        let grace = org.grace_period_seconds;
+        assert_eq!(deadlines, [5000 + grace, 100 + grace]);
     }
 }

@@ -8,13 +8,13 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use member_login_api::session::{Member, Session};
-use member_login_api::SESSION_COOKIE;
+use member_login_api::{ProblemCode, SESSION_COOKIE};
 
 use crate::error::{Error, Result};
 use crate::requirements;
 use crate::secrets::{digest, new_token};
 use crate::state::AppState;
-use crate::store::{MemberRecord, OrganizationRecord};
+use crate::store::{MemberRecord, OrganizationRecord, SessionRecord};
 
 /// The session token the request's cookie carries, if any.
 fn token(headers: &HeaderMap) -> Option<&str> {
@@ -59,12 +59,17 @@ pub async fn open(
     Ok(cookie(&token, org.session_seconds))
 }
 
-/// A request made with a live session: its member and Organization, and the session's token
+/// How recent a login must be for a sensitive change (password, MFA).
+pub const RECENT_LOGIN_SECONDS: i64 = 10 * 60;
+
+/// A request made with a live session: its member and Organization, the session, and its token
 /// hash. As an extractor it refuses a request without one (401), of a locked member, or of a
-/// member whose grace period ran out (locked now).
+/// member whose grace period ran out (locked now); it starts the grace period of a requirement
+/// that applies to the member for the first time.
 pub struct Authenticated {
     pub member: MemberRecord,
     pub org: OrganizationRecord,
+    pub session: SessionRecord,
     pub token_hash: String,
 }
 
@@ -84,6 +89,8 @@ impl FromRequestParts<AppState> for Authenticated {
             .member(&session.member_id)
             .await?
             .ok_or_else(Error::unauthenticated)?;
+        // A lock after failed logins stops logins, not the member's own session: strangers
+        // guessing at a username must not end it.
         if member.locked {
             return Err(Error::account_locked());
         }
@@ -96,15 +103,35 @@ impl FromRequestParts<AppState> for Authenticated {
             state.db.lock_member(&member.id).await?;
             return Err(Error::grace_period_over());
         }
+        if let Some((mfa, renewal)) = requirements::unstarted(&org, &member) {
+            state
+                .db
+                .start_requirements(&member.id, now, mfa, renewal)
+                .await?;
+        }
         Ok(Self {
             member,
             org,
+            session,
             token_hash,
         })
     }
 }
 
 impl Authenticated {
+    /// A sensitive change needs a recent proof of the member: a login within the last
+    /// [`RECENT_LOGIN_SECONDS`], so that a stolen session cookie alone cannot take the account.
+    pub fn require_recent_login(&self, now: i64) -> Result<()> {
+        if now - self.session.created_at <= RECENT_LOGIN_SECONDS {
+            Ok(())
+        } else {
+            Err(Error::new(
+                ProblemCode::ReauthenticationRequired,
+                "Log in again to make this change",
+            ))
+        }
+    }
+
     /// The session as `GET /api/v1/session` answers it, read afresh (after a change, say).
     pub async fn session(&self, state: &AppState) -> Result<Session> {
         let now = state.clock.now();

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use crate::client_ip::TrustedProxies;
 use crate::clock::Clock;
 use crate::limits::Limits;
-use crate::mail::Mailer;
+use crate::mail::MailQueue;
 use crate::secrets::PasswordChecker;
 use crate::store::Db;
 
@@ -15,7 +15,7 @@ pub struct AppState(Arc<Shared>);
 pub struct Shared {
     pub db: Db,
     pub clock: Clock,
-    pub mailer: Mailer,
+    pub mail: MailQueue,
     pub limits: Limits,
     pub passwords: PasswordChecker,
     /// Origins whose pages may make state-changing calls: this server's own, plus the CORS

@@ -7,7 +7,9 @@
 //!
 //! The checks that parallel requests could race on (counters, compare-and-swaps, single-use
 //! codes) start many calls at once on a multi-threaded runtime, against one store whose pool
-//! has several connections, and count the winners.
+//! has several connections, and count the winners. Where a lost race shows only now and then,
+//! a check also starts the store's call while another writer's change is still uncommitted
+//! (`Subject::while_uncommitted`).
 
 mod common;
 
@@ -21,8 +23,9 @@ use member_login_api::{LoginMethod, Organization, OrganizationKey};
 use member_login_server::error::Error;
 use member_login_server::login::flow::{Flow, PendingCode};
 use member_login_server::store::{
-    self, CodeSends, Db, Hit, MemberRecord, NewMember, NewOrganization, OrganizationRecord,
-    SecuritySettings, SettingsChange, Store,
+    self, CodeSends, Db, FailedLogins, Hit, MemberRecord, NewMember, NewOrganization,
+    OrganizationRecord, Purged, SecuritySettings, SessionRecord, SettingsChange, Store,
+    StoredEmail,
 };
 use sqlx::Connection;
 
@@ -79,6 +82,50 @@ impl Subject {
             sqlx::query(sql).execute(&mut conn).await.unwrap();
             conn.close().await.unwrap();
         }
+    }
+}
+
+impl Subject {
+    /// Runs `sql` in a transaction on a connection of its own, and starts `meanwhile` while
+    /// that transaction is open: commits once `meanwhile` waits for it (PostgreSQL: waits on a
+    /// lock; SQLite, which has no view of that: after a pause) or is done, then answers what
+    /// `meanwhile` gives.
+    async fn while_uncommitted<T: Send + 'static>(
+        &self,
+        sql: &str,
+        meanwhile: impl Future<Output = T> + Send + 'static,
+    ) -> T {
+        let url = &self.database.url;
+        let task;
+        if self.name == "postgres" {
+            let mut conn = sqlx::PgConnection::connect(url).await.unwrap();
+            let mut tx = conn.begin().await.unwrap();
+            sqlx::query(sql).execute(&mut *tx).await.unwrap();
+            task = tokio::spawn(meanwhile);
+            let mut watch = sqlx::PgConnection::connect(url).await.unwrap();
+            for _ in 0..1000 {
+                let (waiting,): (i64,) = sqlx::query_as(
+                    "SELECT count(*) FROM pg_stat_activity
+                     WHERE datname = current_database() AND wait_event_type = 'Lock'",
+                )
+                .fetch_one(&mut watch)
+                .await
+                .unwrap();
+                if waiting > 0 || task.is_finished() {
+                    break;
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+            }
+            tx.commit().await.unwrap();
+        } else {
+            let mut conn = sqlx::SqliteConnection::connect(url).await.unwrap();
+            let mut tx = conn.begin().await.unwrap();
+            sqlx::query(sql).execute(&mut *tx).await.unwrap();
+            task = tokio::spawn(meanwhile);
+            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+            tx.commit().await.unwrap();
+        }
+        task.await.unwrap()
     }
 }
 
@@ -172,8 +219,9 @@ fn assert_same<T: std::fmt::Debug + ?Sized>(a: &T, b: &T) {
 }
 
 /// Everything an OrganizationRecord holds, comparable: the public part, max_failed_logins,
-/// session_seconds, enforce_mfa, enforce_password_renewal, grace_period_seconds.
-type Fields = (Organization, i64, i64, bool, bool, i64);
+/// session_seconds, enforce_mfa, enforce_password_renewal, grace_period_seconds,
+/// lock_until_unlocked.
+type Fields = (Organization, i64, i64, bool, bool, i64, bool);
 
 fn fields(r: &OrganizationRecord) -> Fields {
     (
@@ -183,6 +231,7 @@ fn fields(r: &OrganizationRecord) -> Fields {
         r.enforce_mfa,
         r.enforce_password_renewal,
         r.grace_period_seconds,
+        r.lock_until_unlocked,
     )
 }
 
@@ -212,6 +261,7 @@ fn full_flow(id: &str, username: &str, member_id: Option<&str>, state: FlowState
         codes_sent: 2,
         resend_available_at: Some(NOW + 60),
         version: 0,
+        replaced_by: None,
     }
 }
 
@@ -279,6 +329,7 @@ async fn ensure_organization_is_idempotent(s: &Subject) {
             enforce_mfa: true,
             enforce_password_renewal: true,
             grace_period_seconds: 1,
+            lock_until_unlocked: true,
         },
         ..first.clone()
     };
@@ -300,6 +351,7 @@ async fn organization_records_round_trip(s: &Subject) {
                 enforce_mfa: true,
                 enforce_password_renewal: false,
                 grace_period_seconds: i64::MAX,
+                lock_until_unlocked: true,
             },
             ..new_org(ACME, "acme")
         },
@@ -312,6 +364,7 @@ async fn organization_records_round_trip(s: &Subject) {
                 enforce_mfa: false,
                 enforce_password_renewal: true,
                 grace_period_seconds: -1,
+                lock_until_unlocked: false,
             },
             ..new_org(GLOBEX, "globex")
         },
@@ -337,6 +390,7 @@ async fn organization_records_round_trip(s: &Subject) {
             new.security.enforce_mfa,
             new.security.enforce_password_renewal,
             new.security.grace_period_seconds,
+            new.security.lock_until_unlocked,
         );
         assert_eq!(fields(&record), expected);
         let by_id = OrganizationKey::Id(new.id.clone());
@@ -382,6 +436,10 @@ async fn settings_changes_keep_what_is_none(s: &Subject) {
             grace_period_seconds: Some(120),
             ..SettingsChange::default()
         },
+        SettingsChange {
+            lock_until_unlocked: Some(true),
+            ..SettingsChange::default()
+        },
     ];
     for change in &one_at_a_time {
         s.update_organization_settings(ACME, change).await.unwrap();
@@ -396,6 +454,7 @@ async fn settings_changes_keep_what_is_none(s: &Subject) {
         enforce_mfa: Some(false),
         enforce_password_renewal: Some(false),
         grace_period_seconds: Some(86400),
+        lock_until_unlocked: Some(false),
     };
     s.update_organization_settings(ACME, &all).await.unwrap();
     apply(&mut expected, &all);
@@ -417,6 +476,7 @@ fn apply(record: &mut Fields, change: &SettingsChange) {
     record.3 = change.enforce_mfa.unwrap_or(record.3);
     record.4 = change.enforce_password_renewal.unwrap_or(record.4);
     record.5 = change.grace_period_seconds.unwrap_or(record.5);
+    record.6 = change.lock_until_unlocked.unwrap_or(record.6);
 }
 
 // --- Members -------------------------------------------------------------------------------
@@ -476,6 +536,10 @@ async fn members_are_found_by_id_and_username(s: &Subject) {
     assert_eq!(kim.totp_last_step, None);
     assert_eq!(kim.first_login_at, None);
     assert_eq!(kim.password_changed_at, None);
+    assert_eq!((kim.locked_until, kim.lockouts), (None, 0));
+    assert_eq!(kim.mfa_required_since, None);
+    assert_eq!(kim.password_renewal_required_since, None);
+    assert!(!kim.locked_at(NOW));
     assert_same(&s.member(&kim.id).await.unwrap().unwrap(), &kim);
     let cy = s.member_by_username(GLOBEX, "cy").await.unwrap().unwrap();
     assert_eq!(cy.password_hash, None);
@@ -497,67 +561,289 @@ async fn members_are_found_by_id_and_username(s: &Subject) {
 }
 conformance!(members_are_found_by_id_and_username);
 
-async fn failed_logins_lock_at_the_limit(s: &Subject) {
+async fn member_ids_are_found_by_username(s: &Subject) {
+    let kim = acme_and_kim(s).await;
+    org(s, GLOBEX, "globex").await;
+    let other = member(s, GLOBEX, "kim").await;
+    let id = |org: &'static str, username: &'static str| async move {
+        s.member_id_by_username(org, username).await.unwrap()
+    };
+    assert_eq!(id(ACME, "kim").await, Some(kim.id));
+    assert_eq!(id(GLOBEX, "kim").await, Some(other.id));
+    for (org, username) in [(ACME, "sam"), (ACME, "KIM"), (ACME, ""), ("nope", "kim")] {
+        assert_eq!(id(org, username).await, None, "{org} {username}");
+    }
+}
+conformance!(member_ids_are_found_by_username);
+
+fn counted(failed_logins: i64, lockouts: i64) -> Option<FailedLogins> {
+    Some(FailedLogins {
+        failed_logins,
+        lockouts,
+    })
+}
+
+/// Counts `n` failed logins of the member.
+async fn fail(s: &Subject, m: &MemberRecord, n: usize) {
+    for _ in 0..n {
+        s.count_failed_login(&m.id).await.unwrap().unwrap();
+    }
+}
+
+async fn failed_logins_are_counted(s: &Subject) {
     let kim = acme_and_kim(s).await;
     let sam = member(s, ACME, "sam").await;
-    for count in 1..=2 {
-        s.record_failed_login(&kim.id, 3).await.unwrap();
-        let now = reload(s, &kim).await;
-        assert_eq!((now.failed_logins, now.locked), (count, false));
+    for count in 1..=3 {
+        assert_eq!(
+            s.count_failed_login(&kim.id).await.unwrap(),
+            counted(count, 0)
+        );
     }
-    s.record_failed_login(&kim.id, 3).await.unwrap();
     let now = reload(s, &kim).await;
-    assert_eq!(
-        (now.failed_logins, now.locked),
-        (3, true),
-        "locked at the limit"
-    );
-    s.record_failed_login(&kim.id, 3).await.unwrap();
-    let now = reload(s, &kim).await;
-    assert_eq!((now.failed_logins, now.locked), (4, true));
+    assert_eq!((now.failed_logins, now.lockouts), (3, 0));
+    assert!(!now.locked_at(NOW), "counting alone locks nobody");
     assert_same(&reload(s, &sam).await, &sam);
 
     let before = s.list_members(ACME).await.unwrap();
-    s.record_failed_login("nope", 1).await.unwrap();
+    assert_eq!(s.count_failed_login("nope").await.unwrap(), None);
     assert_same(&s.list_members(ACME).await.unwrap(), &before);
 }
-conformance!(failed_logins_lock_at_the_limit);
+conformance!(failed_logins_are_counted);
 
 async fn parallel_failed_logins_all_count(s: &Subject) {
     let kim = acme_and_kim(s).await;
-    at_once(20, |_| {
+    let counts = at_once(20, |_| {
         let (db, id) = (s.db.clone(), kim.id.clone());
-        async move { db.record_failed_login(&id, 20).await.unwrap() }
+        async move { db.count_failed_login(&id).await.unwrap().unwrap() }
     })
     .await;
-    let now = reload(s, &kim).await;
-    assert_eq!((now.failed_logins, now.locked), (20, true));
+    let mut seen: Vec<i64> = counts.iter().map(|c| c.failed_logins).collect();
+    seen.sort_unstable();
+    assert_eq!(
+        seen,
+        (1..=20).collect::<Vec<_>>(),
+        "each sees its own count"
+    );
+    assert_eq!(reload(s, &kim).await.failed_logins, 20);
 }
 conformance!(parallel_failed_logins_all_count);
+
+async fn failures_lock_for_a_while_at_the_limit(s: &Subject) {
+    let kim = acme_and_kim(s).await;
+    let sam = member(s, ACME, "sam").await;
+    fail(s, &kim, 2).await;
+    let before = reload(s, &kim).await;
+    assert!(
+        !s.lock_after_failures(&kim.id, 3, Some(NOW + 60))
+            .await
+            .unwrap(),
+        "below the limit"
+    );
+    assert_same(&reload(s, &kim).await, &before);
+
+    fail(s, &kim, 1).await;
+    assert!(s
+        .lock_after_failures(&kim.id, 3, Some(NOW + 60))
+        .await
+        .unwrap());
+    let now = reload(s, &kim).await;
+    let expected = MemberRecord {
+        failed_logins: 0,
+        lockouts: 1,
+        locked_until: Some(NOW + 60),
+        ..before.clone()
+    };
+    assert_same(&now, &expected);
+    assert!(
+        !now.locked,
+        "a lock for a while is not an administrator's lock"
+    );
+    assert!(now.locked_at(NOW) && now.locked_at(NOW + 59));
+    assert!(!now.locked_at(NOW + 60), "locked_until is over");
+    assert!(
+        !s.lock_after_failures(&kim.id, 3, Some(NOW + 90))
+            .await
+            .unwrap(),
+        "the count started again"
+    );
+
+    // The next lock is counted too; more failures than the limit lock as well.
+    for count in 1..=4 {
+        assert_eq!(
+            s.count_failed_login(&kim.id).await.unwrap(),
+            counted(count, 1)
+        );
+    }
+    assert!(s
+        .lock_after_failures(&kim.id, 3, Some(NOW + 200))
+        .await
+        .unwrap());
+    let now = reload(s, &kim).await;
+    assert_eq!(
+        (
+            now.failed_logins,
+            now.lockouts,
+            now.locked_until,
+            now.locked
+        ),
+        (0, 2, Some(NOW + 200), false)
+    );
+    assert_eq!(s.count_failed_login(&kim.id).await.unwrap(), counted(1, 2));
+
+    // A lock for a while keeps an administrator's lock.
+    s.lock_member(&sam.id).await.unwrap();
+    fail(s, &sam, 1).await;
+    assert!(s
+        .lock_after_failures(&sam.id, 1, Some(NOW + 60))
+        .await
+        .unwrap());
+    let now = reload(s, &sam).await;
+    assert!(now.locked && now.locked_at(NOW + 61));
+
+    assert!(!s
+        .lock_after_failures("nope", 0, Some(NOW + 60))
+        .await
+        .unwrap());
+}
+conformance!(failures_lock_for_a_while_at_the_limit);
+
+async fn failures_lock_until_unlocked(s: &Subject) {
+    let kim = acme_and_kim(s).await;
+    let sam = member(s, ACME, "sam").await;
+    fail(s, &kim, 2).await;
+    assert!(!s.lock_after_failures(&kim.id, 3, None).await.unwrap());
+    assert!(!reload(s, &kim).await.locked);
+
+    fail(s, &kim, 1).await;
+    let before = reload(s, &kim).await;
+    assert!(s.lock_after_failures(&kim.id, 3, None).await.unwrap());
+    let now = reload(s, &kim).await;
+    let expected = MemberRecord {
+        failed_logins: 0,
+        lockouts: 1,
+        locked: true,
+        ..before
+    };
+    assert_same(&now, &expected);
+    assert!(now.locked_at(NOW) && now.locked_at(i64::MAX));
+    assert!(!s.lock_after_failures(&kim.id, 3, None).await.unwrap());
+
+    fail(s, &kim, 3).await;
+    assert!(s.lock_after_failures(&kim.id, 3, None).await.unwrap());
+    let now = reload(s, &kim).await;
+    assert_eq!((now.failed_logins, now.lockouts, now.locked), (0, 2, true));
+    assert_same(&reload(s, &sam).await, &sam);
+    assert!(!s.lock_after_failures("nope", 0, None).await.unwrap());
+}
+conformance!(failures_lock_until_unlocked);
+
+async fn parallel_locks_let_one_win(s: &Subject) {
+    let kim = acme_and_kim(s).await;
+    for (round, until) in [Some(NOW + 60), None].into_iter().enumerate() {
+        fail(s, &kim, 3).await;
+        let locked = at_once(10, |_| {
+            let (db, id) = (s.db.clone(), kim.id.clone());
+            async move { db.lock_after_failures(&id, 3, until).await.unwrap() }
+        })
+        .await;
+        assert_eq!(winners(&locked), 1, "until {until:?}: {locked:?}");
+        let now = reload(s, &kim).await;
+        assert_eq!(
+            (now.failed_logins, now.lockouts),
+            (0, round as i64 + 1),
+            "until {until:?}"
+        );
+    }
+}
+conformance!(parallel_locks_let_one_win);
 
 async fn record_login_resets_failures_and_keeps_the_first_login(s: &Subject) {
     let kim = acme_and_kim(s).await;
     let sam = member(s, ACME, "sam").await;
-    s.record_failed_login(&kim.id, 5).await.unwrap();
-    s.record_failed_login(&kim.id, 5).await.unwrap();
+    fail(s, &kim, 2).await;
     s.record_login(&kim.id, NOW).await.unwrap();
     let now = reload(s, &kim).await;
     assert_eq!((now.failed_logins, now.first_login_at), (0, Some(NOW)));
 
-    s.record_failed_login(&kim.id, 5).await.unwrap();
+    // Locks for a while start again too.
+    fail(s, &kim, 1).await;
+    assert!(s
+        .lock_after_failures(&kim.id, 1, Some(NOW + 200))
+        .await
+        .unwrap());
+    fail(s, &kim, 1).await;
+    assert!(s
+        .lock_after_failures(&kim.id, 1, Some(NOW + 400))
+        .await
+        .unwrap());
+    fail(s, &kim, 1).await;
+    assert_eq!(reload(s, &kim).await.lockouts, 2);
     s.record_login(&kim.id, NOW + 100).await.unwrap();
     let now = reload(s, &kim).await;
-    assert_eq!((now.failed_logins, now.first_login_at), (0, Some(NOW)));
+    let expected = MemberRecord {
+        first_login_at: Some(NOW),
+        ..kim.clone()
+    };
+    assert_same(&now, &expected);
+    assert!(!now.locked_at(NOW + 100));
+    assert_eq!(s.count_failed_login(&kim.id).await.unwrap(), counted(1, 0));
     assert_same(&reload(s, &sam).await, &sam);
 }
 conformance!(record_login_resets_failures_and_keeps_the_first_login);
 
+async fn requirements_start_once_each(s: &Subject) {
+    let kim = acme_and_kim(s).await;
+    let sam = member(s, ACME, "sam").await;
+    let since = |m: MemberRecord| (m.mfa_required_since, m.password_renewal_required_since);
+    s.start_requirements(&kim.id, NOW, false, false)
+        .await
+        .unwrap();
+    assert_same(&reload(s, &kim).await, &kim);
+
+    s.start_requirements(&kim.id, NOW, true, false)
+        .await
+        .unwrap();
+    assert_eq!(since(reload(s, &kim).await), (Some(NOW), None));
+    s.start_requirements(&kim.id, NOW + 10, true, true)
+        .await
+        .unwrap();
+    assert_eq!(
+        since(reload(s, &kim).await),
+        (Some(NOW), Some(NOW + 10)),
+        "a started grace period is kept"
+    );
+    for (mfa, renewal) in [(true, true), (false, false), (true, false), (false, true)] {
+        s.start_requirements(&kim.id, NOW + 20, mfa, renewal)
+            .await
+            .unwrap();
+        assert_eq!(
+            since(reload(s, &kim).await),
+            (Some(NOW), Some(NOW + 10)),
+            "{mfa} {renewal}"
+        );
+    }
+    let expected = MemberRecord {
+        mfa_required_since: Some(NOW),
+        password_renewal_required_since: Some(NOW + 10),
+        ..kim.clone()
+    };
+    assert_same(&reload(s, &kim).await, &expected);
+    assert_same(&reload(s, &sam).await, &sam);
+
+    s.start_requirements(&sam.id, NOW + 30, false, true)
+        .await
+        .unwrap();
+    assert_eq!(since(reload(s, &sam).await), (None, Some(NOW + 30)));
+    s.start_requirements("nope", NOW, true, true).await.unwrap();
+}
+conformance!(requirements_start_once_each);
+
 async fn lock_member_locks_only_that_member(s: &Subject) {
     let kim = acme_and_kim(s).await;
     let sam = member(s, ACME, "sam").await;
-    s.record_failed_login(&kim.id, 5).await.unwrap();
+    fail(s, &kim, 1).await;
     s.record_login(&kim.id, NOW).await.unwrap();
-    s.record_failed_login(&kim.id, 5).await.unwrap();
+    fail(s, &kim, 1).await;
     s.lock_member(&kim.id).await.unwrap();
     let mut expected = kim.clone();
     expected.locked = true;
@@ -572,29 +858,61 @@ conformance!(lock_member_locks_only_that_member);
 async fn set_member_locked_by_username(s: &Subject) {
     let kim = acme_and_kim(s).await;
     let sam = member(s, ACME, "sam").await;
-    s.record_failed_login(&kim.id, 5).await.unwrap();
     s.record_login(&kim.id, NOW).await.unwrap();
-    s.record_failed_login(&kim.id, 5).await.unwrap();
-    s.record_failed_login(&kim.id, 5).await.unwrap();
+    s.start_requirements(&kim.id, NOW, true, true)
+        .await
+        .unwrap();
+    s.set_password(&kim.id, "new-hash", NOW).await.unwrap();
+    fail(s, &kim, 1).await;
+    assert!(s
+        .lock_after_failures(&kim.id, 1, Some(NOW + 60))
+        .await
+        .unwrap());
+    fail(s, &kim, 2).await;
+    let before = reload(s, &kim).await;
+    assert_eq!(
+        (before.failed_logins, before.lockouts, before.locked_until),
+        (2, 1, Some(NOW + 60))
+    );
 
     assert!(s.set_member_locked(ACME, "kim", true).await.unwrap());
-    let now = reload(s, &kim).await;
-    assert_eq!(
-        (now.locked, now.failed_logins, now.first_login_at),
-        (true, 2, Some(NOW)),
-        "locking keeps the count and the grace period"
-    );
+    let expected = MemberRecord {
+        locked: true,
+        ..before.clone()
+    };
+    assert_same(&reload(s, &kim).await, &expected);
 
     assert!(s.set_member_locked(ACME, "kim", false).await.unwrap());
     let now = reload(s, &kim).await;
+    let expected = MemberRecord {
+        locked: false,
+        failed_logins: 0,
+        lockouts: 0,
+        locked_until: None,
+        mfa_required_since: None,
+        password_renewal_required_since: None,
+        ..before.clone()
+    };
+    assert_same(&now, &expected);
+    assert!(!now.locked_at(NOW));
+    // The next login starts new grace periods.
+    s.start_requirements(&kim.id, NOW + 500, true, true)
+        .await
+        .unwrap();
+    let now = reload(s, &kim).await;
     assert_eq!(
-        (now.locked, now.failed_logins, now.first_login_at),
-        (false, 0, None),
-        "unlocking clears the count and the grace period"
+        (now.mfa_required_since, now.password_renewal_required_since),
+        (Some(NOW + 500), Some(NOW + 500))
     );
-    // The next login starts a new grace period.
-    s.record_login(&kim.id, NOW + 500).await.unwrap();
-    assert_eq!(reload(s, &kim).await.first_login_at, Some(NOW + 500));
+
+    // Unlocking ends a lock after failures until unlocked too.
+    fail(s, &kim, 1).await;
+    assert!(s.lock_after_failures(&kim.id, 1, None).await.unwrap());
+    assert!(reload(s, &kim).await.locked_at(NOW));
+    assert!(s.set_member_locked(ACME, "kim", false).await.unwrap());
+    let now = reload(s, &kim).await;
+    assert!(!now.locked_at(NOW));
+    assert_eq!((now.failed_logins, now.lockouts), (0, 0));
 
     assert!(!s.set_member_locked(ACME, "nobody", true).await.unwrap());
     assert!(!s.set_member_locked(GLOBEX, "kim", true).await.unwrap());
@@ -732,6 +1050,13 @@ async fn inserted_flows_read_back_equal(s: &Subject) {
         assert_eq!(&read, flow, "{} reads back as inserted", flow.id);
     }
     assert_eq!(s.flow("nope").await.unwrap(), None);
+    // A new flow has no replacement, whatever the copy says.
+    let claims_one = Flow {
+        replaced_by: Some("bare".into()),
+        ..bare_flow("new")
+    };
+    s.insert_flow(&claims_one).await.unwrap();
+    assert_eq!(read_flow(s, "new").await, bare_flow("new"));
 }
 conformance!(inserted_flows_read_back_equal);
 
@@ -890,16 +1215,111 @@ async fn an_unknown_flow_state_is_corrupt(s: &Subject) {
 }
 conformance!(an_unknown_flow_state_is_corrupt);
 
+async fn replacements_compare_and_swap(s: &Subject) {
+    acme_and_kim(s).await;
+    for id in ["old", "other"] {
+        s.insert_flow(&bare_flow(id)).await.unwrap();
+    }
+    let other = read_flow(s, "other").await;
+    let replace = |previous: Option<&'static str>, replacement: &'static str| async move {
+        s.set_replacement("old", previous, replacement)
+            .await
+            .unwrap()
+    };
+    let replaced_by = || async { read_flow(s, "old").await.replaced_by };
+    assert_eq!(replaced_by().await, None);
+    assert!(!replace(Some("a"), "b").await, "there is none yet");
+    assert_eq!(replaced_by().await, None);
+    assert!(replace(None, "a").await);
+    assert_eq!(replaced_by().await.as_deref(), Some("a"));
+    assert!(!replace(None, "b").await, "replaced already");
+    assert!(!replace(Some("b"), "c").await, "stale");
+    assert_eq!(replaced_by().await.as_deref(), Some("a"));
+    assert!(replace(Some("a"), "b").await);
+    assert_eq!(replaced_by().await.as_deref(), Some("b"));
+
+    // Only replaced_by changes, and only on that flow.
+    let old = read_flow(s, "old").await;
+    let expected = Flow {
+        replaced_by: Some("b".into()),
+        version: old.version,
+        ..bare_flow("old")
+    };
+    assert_eq!(old, expected);
+    assert_eq!(read_flow(s, "other").await, other);
+    assert!(!s.set_replacement("nope", None, "a").await.unwrap());
+    assert_eq!(s.flow("nope").await.unwrap(), None);
+
+    // A save of the flow leaves its replacement as it is.
+    let mut copy = old.clone();
+    copy.replaced_by = None;
+    copy.username = Some("kim".into());
+    assert!(s.save_flow(&mut copy).await.unwrap());
+    let saved = read_flow(s, "old").await;
+    assert_eq!(saved.username.as_deref(), Some("kim"));
+    assert_eq!(saved.replaced_by.as_deref(), Some("b"));
+}
+conformance!(replacements_compare_and_swap);
+
+async fn parallel_replacements_let_one_win(s: &Subject) {
+    acme_and_kim(s).await;
+    s.insert_flow(&bare_flow("old")).await.unwrap();
+    let done = at_once(10, |i| {
+        let db = s.db.clone();
+        async move {
+            let replacement = format!("new-{i}");
+            let won = db.set_replacement("old", None, &replacement).await.unwrap();
+            (won, replacement)
+        }
+    })
+    .await;
+    let won: Vec<bool> = done.iter().map(|(won, _)| *won).collect();
+    assert_eq!(winners(&won), 1, "{won:?}");
+    let (_, winner) = done.iter().find(|(won, _)| *won).unwrap();
+    assert_eq!(read_flow(s, "old").await.replaced_by.as_ref(), Some(winner));
+}
+conformance!(parallel_replacements_let_one_win);
+
+async fn deleted_flows_are_gone(s: &Subject) {
+    acme_and_kim(s).await;
+    for id in ["a", "b"] {
+        s.insert_flow(&bare_flow(id)).await.unwrap();
+    }
+    s.delete_flow("a").await.unwrap();
+    assert_eq!(s.flow("a").await.unwrap(), None);
+    assert_eq!(read_flow(s, "b").await, bare_flow("b"));
+    s.delete_flow("a").await.unwrap();
+    s.delete_flow("nope").await.unwrap();
+    assert_eq!(read_flow(s, "b").await, bare_flow("b"));
+    // Its ID can start a new flow.
+    s.insert_flow(&bare_flow("a")).await.unwrap();
+    assert_eq!(read_flow(s, "a").await, bare_flow("a"));
+}
+conformance!(deleted_flows_are_gone);
+
 // --- Sessions ------------------------------------------------------------------------------
 
 async fn sessions_live_until_they_expire(s: &Subject) {
     let kim = acme_and_kim(s).await;
-    s.insert_session("t", &kim.id, NOW, NOW + 60).await.unwrap();
-    let live = Some(store::SessionRecord {
+    let sam = member(s, ACME, "sam").await;
+    s.insert_session("t", &kim.id, NOW - 30, NOW + 60)
+        .await
+        .unwrap();
+    s.insert_session("u", &sam.id, NOW - 7, NOW + 1)
+        .await
+        .unwrap();
+    let live = Some(SessionRecord {
         member_id: kim.id.clone(),
+        created_at: NOW - 30,
         expires_at: NOW + 60,
     });
     assert_eq!(s.session("t", NOW).await.unwrap(), live);
+    let sams = SessionRecord {
+        member_id: sam.id.clone(),
+        created_at: NOW - 7,
+        expires_at: NOW + 1,
+    };
+    assert_eq!(s.session("u", NOW).await.unwrap(), Some(sams));
     assert_eq!(s.session("t", NOW + 59).await.unwrap(), live);
     assert_eq!(
         s.session("t", NOW + 60).await.unwrap(),
@@ -952,7 +1372,7 @@ async fn outbox_is_newest_first(s: &Subject) {
         ("kim@example.com", "three", NOW + 5),
     ];
     for (to, subject, at) in sent {
-        s.store_email(to, subject, &format!("body of {subject}\nline 2"), at)
+        s.enqueue_email(to, subject, &format!("body of {subject}\nline 2"), at)
             .await
             .unwrap();
     }
@@ -968,6 +1388,10 @@ async fn outbox_is_newest_first(s: &Subject) {
     );
     assert!(all.windows(2).all(|w| w[0].id > w[1].id));
     assert_eq!(all[0].body, "body of three\nline 2");
+    assert!(
+        all.iter().all(|e| e.sent_at.is_none() && e.attempts == 0),
+        "queued: not sent, not tried"
+    );
 
     let kims = s.emails(Some("kim@example.com")).await.unwrap();
     assert_eq!(kims, [all[0].clone(), all[2].clone()]);
@@ -986,7 +1410,7 @@ async fn outbox_shows_at_most_a_hundred(s: &Subject) {
         } else {
             "odd@x.test"
         };
-        s.store_email(to, &format!("mail {i}"), "body", NOW + i)
+        s.enqueue_email(to, &format!("mail {i}"), "body", NOW + i)
             .await
             .unwrap();
     }
@@ -999,6 +1423,183 @@ async fn outbox_shows_at_most_a_hundred(s: &Subject) {
     assert_eq!(even[0].subject, "mail 104");
 }
 conformance!(outbox_shows_at_most_a_hundred);
+
+const LEASE: i64 = 60;
+
+async fn enqueue(s: &Subject, subject: &str, at: i64) {
+    s.enqueue_email("kim@example.com", subject, "body", at)
+        .await
+        .unwrap();
+}
+
+/// Claims the email due at `now` for `LEASE` seconds.
+async fn claim(s: &Subject, now: i64) -> Option<StoredEmail> {
+    s.claim_email(now, LEASE).await.unwrap()
+}
+
+fn subject(email: &Option<StoredEmail>) -> Option<&str> {
+    email.as_ref().map(|e| e.subject.as_str())
+}
+
+async fn claims_take_the_oldest_due_email(s: &Subject) {
+    assert_eq!(claim(s, NOW).await, None, "an empty outbox");
+    for (name, at) in [
+        ("b", NOW + 2),
+        ("a", NOW),
+        ("c", NOW + 2),
+        ("later", NOW + 10),
+    ] {
+        enqueue(s, name, at).await;
+    }
+    assert_eq!(claim(s, NOW - 1).await, None, "none due yet");
+    let first = claim(s, NOW + 5).await;
+    assert_eq!(subject(&first), Some("a"), "the oldest first");
+    let first = first.unwrap();
+    assert_eq!((first.sent_at, first.attempts), (None, 1), "one try");
+    let listed = s.emails(None).await.unwrap();
+    assert_eq!(listed.iter().find(|e| e.id == first.id), Some(&first));
+    assert_eq!(subject(&claim(s, NOW + 5).await), Some("b"));
+    assert_eq!(subject(&claim(s, NOW + 5).await), Some("c"));
+    assert_eq!(
+        claim(s, NOW + 5).await,
+        None,
+        "the rest are claimed or not due"
+    );
+    assert_eq!(subject(&claim(s, NOW + 10).await), Some("later"));
+}
+conformance!(claims_take_the_oldest_due_email);
+
+async fn claims_last_their_lease(s: &Subject) {
+    enqueue(s, "a", NOW).await;
+    let first = claim(s, NOW).await.unwrap();
+    assert_eq!(claim(s, NOW).await, None);
+    assert_eq!(
+        claim(s, NOW + LEASE - 1).await,
+        None,
+        "claimed until the lease ends"
+    );
+    let again = claim(s, NOW + LEASE).await.unwrap();
+    assert_eq!((again.id, again.attempts), (first.id, 2), "taken over");
+    // Each claim has its own lease.
+    let at = NOW + LEASE;
+    assert_eq!(claim(s, at + LEASE - 1).await, None);
+    let third = s.claim_email(at + LEASE, 10).await.unwrap().unwrap();
+    assert_eq!((third.id, third.attempts), (first.id, 3));
+    assert_eq!(claim(s, at + LEASE + 9).await, None);
+    assert_eq!(claim(s, at + LEASE + 10).await.unwrap().attempts, 4);
+}
+conformance!(claims_last_their_lease);
+
+async fn failed_emails_are_due_again_at_retry_at(s: &Subject) {
+    enqueue(s, "a", NOW).await;
+    enqueue(s, "b", NOW + 1).await;
+    let a = claim(s, NOW + 1).await.unwrap();
+    assert_eq!(a.subject, "a");
+    s.email_failed(a.id, NOW + 30).await.unwrap();
+    assert_eq!(subject(&claim(s, NOW + 1).await), Some("b"));
+    assert_eq!(claim(s, NOW + 29).await, None, "not due before retry_at");
+    let retried = claim(s, NOW + 30).await.unwrap();
+    assert_eq!((retried.id, retried.attempts), (a.id, 2));
+
+    // A failure releases the claim, even within its lease.
+    s.email_failed(a.id, NOW + 31).await.unwrap();
+    let retried = claim(s, NOW + 31).await.unwrap();
+    assert_eq!((retried.id, retried.attempts), (a.id, 3));
+    let listed = s.emails(None).await.unwrap();
+    assert_eq!(listed.iter().find(|e| e.id == a.id), Some(&retried));
+    assert!(listed.iter().all(|e| e.sent_at.is_none()));
+    s.email_failed(a.id + 1000, NOW).await.unwrap();
+}
+conformance!(failed_emails_are_due_again_at_retry_at);
+
+async fn sent_emails_are_not_claimed_again(s: &Subject) {
+    enqueue(s, "a", NOW).await;
+    enqueue(s, "b", NOW).await;
+    let a = claim(s, NOW).await.unwrap();
+    s.email_sent(a.id, NOW + 3).await.unwrap();
+    let b = claim(s, NOW + 10 * LEASE).await.unwrap();
+    assert_eq!(b.subject, "b", "a is sent");
+    s.email_failed(b.id, NOW + 10 * LEASE).await.unwrap();
+    let b = claim(s, NOW + 10 * LEASE).await.unwrap();
+    s.email_sent(b.id, NOW + 10 * LEASE + 4).await.unwrap();
+    assert_eq!(claim(s, NOW + 1_000_000).await, None);
+
+    // The outbox still lists them, sent.
+    let listed = s.emails(None).await.unwrap();
+    let sent = |e: &StoredEmail| (e.subject.clone(), e.sent_at, e.attempts);
+    assert_eq!(
+        listed.iter().map(sent).collect::<Vec<_>>(),
+        [
+            ("b".to_string(), Some(NOW + 10 * LEASE + 4), 2),
+            ("a".to_string(), Some(NOW + 3), 1),
+        ]
+    );
+    s.email_sent(a.id + 1000, NOW).await.unwrap();
+}
+conformance!(sent_emails_are_not_claimed_again);
+
+async fn parallel_claims_take_each_email_once(s: &Subject) {
+    let claim_at_once = |now: i64| {
+        at_once(20, move |_| {
+            let db = s.db.clone();
+            async move { db.claim_email(now, LEASE).await.unwrap() }
+        })
+    };
+    // Open the pool's connections first (nothing is due), so that the claims below meet in
+    // the database rather than queue for a connection.
+    assert!(claim_at_once(NOW).await.iter().all(Option::is_none));
+    // A lost race shows only now and then: several rounds, each over 5 new emails.
+    for round in 1..=10 {
+        let now = NOW + round;
+        for i in 0..5 {
+            enqueue(s, &format!("mail {round}.{i}"), now).await;
+        }
+        let claimed = claim_at_once(now).await;
+        let mut ids: Vec<i64> = claimed.iter().flatten().map(|e| e.id).collect();
+        ids.sort_unstable();
+        let mut due: Vec<i64> = s
+            .emails(None)
+            .await
+            .unwrap()
+            .iter()
+            .filter(|e| e.sent_at.is_none())
+            .map(|e| e.id)
+            .collect();
+        due.sort_unstable();
+        let got: Vec<_> = claimed.iter().map(subject).collect();
+        assert_eq!(
+            ids, due,
+            "round {round}: each email once, the rest None: {got:?}"
+        );
+        assert!(claimed.iter().flatten().all(|e| e.attempts == 1));
+        for id in ids {
+            s.email_sent(id, now).await.unwrap();
+        }
+    }
+}
+conformance!(parallel_claims_take_each_email_once);
+
+async fn a_claim_that_meets_another_takes_the_next_email(s: &Subject) {
+    enqueue(s, "a", NOW).await;
+    enqueue(s, "b", NOW).await;
+    let a = s.emails(None).await.unwrap()[1].clone();
+    assert_eq!(a.subject, "a");
+    // Another worker claims a; its claim is not committed yet when this one starts.
+    let other = format!(
+        "UPDATE outbox SET claimed_until = {}, attempts = attempts + 1 WHERE id = {}",
+        NOW + LEASE,
+        a.id
+    );
+    let db = s.db.clone();
+    let mine = s
+        .while_uncommitted(
+            &other,
+            async move { db.claim_email(NOW, LEASE).await.unwrap() },
+        )
+        .await;
+    assert_eq!(subject(&mine), Some("b"), "b is due and nobody claimed it");
+}
+conformance!(a_claim_that_meets_another_takes_the_next_email);
 
 // --- Rate limits ---------------------------------------------------------------------------
 
@@ -1152,6 +1753,83 @@ async fn parallel_totp_claims_let_one_win(s: &Subject) {
     assert_eq!(reload(s, &kim).await.totp_last_step, Some(7));
 }
 conformance!(parallel_totp_claims_let_one_win);
+
+// --- Maintenance ---------------------------------------------------------------------------
+
+const DAY: i64 = 86_400;
+
+async fn purge_removes_only_what_is_old_enough(s: &Subject) {
+    let kim = acme_and_kim(s).await;
+    let now = NOW + 30 * DAY;
+    let (day_ago, week_ago) = (now - DAY, now - 7 * DAY);
+    // Of each kind, one just past its age and one just within it.
+    for (id, at) in [("gone", day_ago - 1), ("kept", day_ago)] {
+        let flow = Flow {
+            expires_at: at,
+            ..bare_flow(id)
+        };
+        s.insert_flow(&flow).await.unwrap();
+        s.insert_session(id, &kim.id, NOW, at).await.unwrap();
+        s.hit(id, at, 60).await.unwrap();
+        let sent = CodeSends {
+            sent: 1,
+            last_sent_at: at,
+            available_at: at + 60,
+        };
+        assert!(s.replace_code_sends(ACME, id, None, sent).await.unwrap());
+    }
+    // The outbox by age, sent or not.
+    enqueue(s, "gone, sent", week_ago - 1).await;
+    enqueue(s, "gone", week_ago - 1).await;
+    enqueue(s, "kept", week_ago).await;
+    let sent = claim(s, week_ago - 1).await.unwrap();
+    assert_eq!(sent.subject, "gone, sent");
+    s.email_sent(sent.id, week_ago).await.unwrap();
+
+    let purged = Purged {
+        flows: 1,
+        sessions: 1,
+        emails: 2,
+        counters: 2,
+    };
+    assert_eq!(s.purge(now).await.unwrap(), purged);
+    assert_eq!(s.purge(now).await.unwrap(), Purged::default(), "again");
+
+    assert_eq!(s.flow("gone").await.unwrap(), None);
+    assert_eq!(read_flow(s, "kept").await.expires_at, day_ago);
+    assert_eq!(s.session("gone", 0).await.unwrap(), None);
+    assert!(s.session("kept", 0).await.unwrap().is_some());
+    let subjects: Vec<String> = s
+        .emails(None)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| e.subject)
+        .collect();
+    assert_eq!(subjects, ["kept"]);
+    assert_eq!(s.code_sends(ACME, "gone").await.unwrap(), None);
+    assert!(s.code_sends(ACME, "kept").await.unwrap().is_some());
+    // A removed counter starts again; a kept one counts on.
+    let gone = Hit {
+        hits: 1,
+        window_start: now,
+    };
+    assert_eq!(s.hit("gone", now, 2 * DAY).await.unwrap(), gone);
+    let kept = Hit {
+        hits: 2,
+        window_start: day_ago,
+    };
+    assert_eq!(s.hit("kept", now, 2 * DAY).await.unwrap(), kept);
+    assert!(s.member(&kim.id).await.unwrap().is_some());
+}
+conformance!(purge_removes_only_what_is_old_enough);
+
+async fn check_writable_is_ok(s: &Subject) {
+    for now in [NOW, NOW + 1, NOW] {
+        s.check_writable(now).await.unwrap();
+    }
+}
+conformance!(check_writable_is_ok);
 
 // --- Backend -------------------------------------------------------------------------------
 

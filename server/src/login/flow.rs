@@ -26,6 +26,15 @@ pub fn resend_cooldown(sent: i64) -> i64 {
     (30_i64 << (sent - 1).clamp(0, 5)).min(15 * 60)
 }
 
+/// A username as the server keeps and compares it: Unicode NFKC (so a full-width or
+/// ligature spelling is the same name as the plain one), trimmed, 1 to 64 characters, with no
+/// control or invisible format characters (see `normalize_username`).
+pub fn canonical_username(input: &str) -> Option<String> {
+    use unicode_normalization::UnicodeNormalization;
+    let composed: String = input.nfkc().collect();
+    member_login_api::flow::normalize_username(&composed)
+}
+
 /// The name a state is stored under.
 pub fn state_name(state: FlowState) -> &'static str {
     match state {
@@ -80,6 +89,8 @@ pub struct Flow {
     pub resend_available_at: Option<i64>,
     /// Changes with every save: a save of an older read fails (see `store::Flows::save_flow`).
     pub version: i64,
+    /// Once expired: the flow that carries on in its place.
+    pub replaced_by: Option<String>,
 }
 
 /// What checking a submitted code found.
@@ -132,6 +143,7 @@ impl Flow {
             codes_sent: 0,
             resend_available_at: None,
             version: 0,
+            replaced_by: None,
         }
     }
 
@@ -211,7 +223,7 @@ impl Flow {
         member: &MemberRecord,
         now: i64,
     ) -> Outcome {
-        if member.locked {
+        if member.locked_at(now) {
             return Outcome::Locked;
         }
         if requirements::overdue(org, member, now) {
@@ -279,6 +291,15 @@ mod tests {
         flow.code_sent(digest(&["f", "123456"]), 1, NOW + 30, NOW)
             .unwrap();
         flow
+    }
+
+    #[test]
+    fn usernames_are_compared_in_their_compatibility_form() {
+        assert_eq!(canonical_username("  ａｌｅｘ ").as_deref(), Some("alex"));
+        assert_eq!(canonical_username("ﬁona").as_deref(), Some("fiona"));
+        assert_eq!(canonical_username("al\u{200B}ex"), None);
+        assert_eq!(canonical_username("ad\u{202E}nim"), None);
+        assert_eq!(canonical_username(""), None);
     }
 
     #[test]
@@ -406,7 +427,7 @@ mod tests {
         let mut strict = organization();
         strict.enforce_mfa = true;
         let mut late = member();
-        late.first_login_at = Some(NOW - strict.grace_period_seconds);
+        late.mfa_required_since = Some(NOW - strict.grace_period_seconds);
         assert_eq!(
             flow_at_code().credential_accepted(&strict, &late, NOW),
             Outcome::Overdue

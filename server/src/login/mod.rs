@@ -15,13 +15,16 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use member_login_api::flow::{
-    normalize_code, normalize_recovery_code, normalize_username, CreateFlow, Flow as ApiFlow,
-    FlowMessage, SubmitPassword, SubmitSecondFactor, SubmitUsername, VerifyCode,
+    normalize_code, normalize_recovery_code, CreateFlow, Flow as ApiFlow, FlowMessage,
+    SubmitPassword, SubmitSecondFactor, SubmitUsername, VerifyCode,
 };
 use member_login_api::{LoginMethod, OrganizationKey, ProblemCode, CODE_LENGTH};
 
-use self::flow::{resend_cooldown, CodeCheck, Flow, FlowState, Outcome, CODE_RUN_SECONDS};
+use self::flow::{
+    canonical_username, resend_cooldown, CodeCheck, Flow, FlowState, Outcome, CODE_RUN_SECONDS,
+};
 use crate::error::{Error, Result};
+use crate::guard::ClientIp;
 use crate::problem::{ApiJson, ApiPath};
 use crate::secrets::{digest, new_code};
 use crate::state::AppState;
@@ -32,6 +35,15 @@ use crate::{limits, session, totp};
 const MAX_PASSWORD_CHARS: usize = 1024;
 /// How often a step is reapplied when parallel requests keep changing its flow.
 const SAVE_TRIES: usize = 8;
+/// The first lock after failed logins lasts this long; each next one twice the one before.
+const FIRST_LOCK_SECONDS: i64 = 15 * 60;
+/// The longest lock after failed logins.
+const MAX_LOCK_SECONDS: i64 = 24 * 3600;
+
+/// How long a lock after failed logins lasts, after `earlier` locks since the last login.
+pub fn lock_seconds(earlier: i64) -> i64 {
+    (FIRST_LOCK_SECONDS << earlier.clamp(0, 10)).min(MAX_LOCK_SECONDS)
+}
 
 fn flow_not_found() -> Error {
     Error::new(ProblemCode::FlowNotFound, "Login flow not found")
@@ -44,11 +56,7 @@ async fn start_flow(
     username: Option<String>,
 ) -> Result<Flow> {
     let member_id = match &username {
-        Some(name) => state
-            .db
-            .member_by_username(&org.public.id, name)
-            .await?
-            .map(|m| m.id),
+        Some(name) => state.db.member_id_by_username(&org.public.id, name).await?,
         None => None,
     };
     let flow = Flow::start(
@@ -62,9 +70,9 @@ async fn start_flow(
     Ok(flow)
 }
 
-/// The flow and its Organization; an expired flow answers 410 with a replacement that keeps
-/// the Organization and username.
-async fn load(state: &AppState, id: &str) -> Result<(Flow, OrganizationRecord)> {
+/// The flow and its Organization; an expired flow answers 410 with its replacement, which
+/// keeps the Organization and username.
+async fn load(state: &AppState, id: &str, client: ClientIp) -> Result<(Flow, OrganizationRecord)> {
     let flow = state.db.flow(id).await?.ok_or_else(flow_not_found)?;
     let org = state
         .db
@@ -72,7 +80,7 @@ async fn load(state: &AppState, id: &str) -> Result<(Flow, OrganizationRecord)> 
         .await?
         .ok_or_else(flow_not_found)?;
     if flow.is_expired(state.clock.now()) {
-        let replacement = start_flow(state, &org, flow.username.clone()).await?;
+        let replacement = replace(state, &flow, &org, client).await?;
         let now = state.clock.now();
         return Err(Error::flow_expired(replacement.to_api(
             &org,
@@ -81,6 +89,44 @@ async fn load(state: &AppState, id: &str) -> Result<(Flow, OrganizationRecord)> 
         )));
     }
     Ok((flow, org))
+}
+
+/// The one live replacement of an expired flow: the same one however often the expired flow
+/// is asked for, and a new one (counted against the client's rate limit) only once that one
+/// expired too.
+async fn replace(
+    state: &AppState,
+    expired: &Flow,
+    org: &OrganizationRecord,
+    client: ClientIp,
+) -> Result<Flow> {
+    let mut expired = expired.clone();
+    for _ in 0..SAVE_TRIES {
+        if let Some(id) = &expired.replaced_by {
+            if let Some(current) = state.db.flow(id).await? {
+                if !current.is_expired(state.clock.now()) {
+                    return Ok(current);
+                }
+            }
+        }
+        limits::check(state, &client.key(), state.limits.per_ip).await?;
+        let fresh = start_flow(state, org, expired.username.clone()).await?;
+        if state
+            .db
+            .set_replacement(&expired.id, expired.replaced_by.as_deref(), &fresh.id)
+            .await?
+        {
+            return Ok(fresh);
+        }
+        // Another request replaced it first: answer that replacement instead.
+        state.db.delete_flow(&fresh.id).await?;
+        expired = state
+            .db
+            .flow(&expired.id)
+            .await?
+            .ok_or_else(flow_not_found)?;
+    }
+    Err(Error::Contended)
 }
 
 /// Applies `step` to the flow and saves it. When another request saved the flow since it was
@@ -164,7 +210,7 @@ pub async fn create(
         .await?
         .ok_or_else(not_found)?;
     let username = match body.username {
-        Some(name) => Some(normalize_username(&name).ok_or_else(invalid_username)?),
+        Some(name) => Some(canonical_username(&name).ok_or_else(invalid_username)?),
         None => None,
     };
     let flow = start_flow(&state, &org, username).await?;
@@ -182,30 +228,31 @@ fn invalid_username() -> Error {
 /// `GET /api/v1/flows/{id}`
 pub async fn get(
     State(state): State<AppState>,
+    client: ClientIp,
     ApiPath(id): ApiPath<String>,
 ) -> Result<Json<ApiFlow>> {
-    let (flow, org) = load(&state, &id).await?;
+    let (flow, org) = load(&state, &id, client).await?;
     Ok(Json(flow.to_api(&org, vec![], state.clock.now())))
 }
 
 /// `POST /api/v1/flows/{id}/username`. Stores the username whether or not a member has it.
 pub async fn username(
     State(state): State<AppState>,
+    client: ClientIp,
     ApiPath(id): ApiPath<String>,
     ApiJson(body): ApiJson<SubmitUsername>,
 ) -> Result<Json<ApiFlow>> {
-    let (flow, org) = load(&state, &id).await?;
+    let (flow, org) = load(&state, &id, client).await?;
     flow.require(&[
         FlowState::Username,
         FlowState::ChooseMethod,
         FlowState::EmailCode,
     ])?;
-    let name = normalize_username(&body.username).ok_or_else(invalid_username)?;
+    let name = canonical_username(&body.username).ok_or_else(invalid_username)?;
     let member_id = state
         .db
-        .member_by_username(&org.public.id, &name)
-        .await?
-        .map(|m| m.id);
+        .member_id_by_username(&org.public.id, &name)
+        .await?;
     let (flow, ()) = apply(&state, flow, |flow, _| {
         flow.submit_username(name.clone(), member_id.clone())
     })
@@ -249,9 +296,10 @@ async fn claim_code_send(
 /// `POST /api/v1/flows/{id}/code`: sends a code, or a new one once the cooldown is over.
 pub async fn send_code(
     State(state): State<AppState>,
+    client: ClientIp,
     ApiPath(id): ApiPath<String>,
 ) -> Result<Json<ApiFlow>> {
-    let (flow, org) = load(&state, &id).await?;
+    let (flow, org) = load(&state, &id, client).await?;
     flow.require(&[FlowState::ChooseMethod, FlowState::EmailCode])?;
     require_method(&org, LoginMethod::EmailCode)?;
     let username = flow.username.clone().unwrap_or_default();
@@ -268,26 +316,30 @@ pub async fn send_code(
         .db
         .forget_other_codes(&flow.organization_id, &username, &flow.id)
         .await?;
-    if let Some(member) = member_of(&state, &flow).await? {
-        let link = format!(
-            "{}/login/code?organization={}&flow={}&code={code}",
-            state.app_url, org.public.alias, flow.id
-        );
-        let body = format!(
-            "Hello {username},\n\nYour code to log into {org} is:\n\n    {code}\n\n\
-             It is valid for 10 minutes. You can also open this link to enter it:\n{link}\n\n\
-             If you did not try to log in, you can ignore this email.\n",
-            username = member.username,
-            org = org.public.name,
-        );
-        state.mailer.send_later(
-            state.db.clone(),
-            state.clock.clone(),
-            member.email,
-            format!("Your login code for {}", org.public.name),
-            body,
-        );
-    }
+    // Queued before answering, so a crash after the answer loses no email; for an unknown
+    // username an email that is never delivered, so both do the same work.
+    let member = member_of(&state, &flow).await?;
+    let link = format!(
+        "{}/login/code?organization={}&flow={}&code={code}",
+        state.app_url, org.public.alias, flow.id
+    );
+    let body = format!(
+        "Hello {username},\n\nYour code to log into {org} is:\n\n    {code}\n\n\
+         It is valid for 10 minutes. You can also open this link to enter it:\n{link}\n\n\
+         If you did not try to log in, you can ignore this email.\n",
+        username = member
+            .as_ref()
+            .map_or(username.as_str(), |m| m.username.as_str()),
+        org = org.public.name,
+    );
+    state
+        .mail
+        .send(
+            member.as_ref().map(|m| m.email.as_str()),
+            &format!("Your login code for {}", org.public.name),
+            &body,
+        )
+        .await?;
     let now = state.clock.now();
     Ok(Json(flow.to_api(&org, vec![FlowMessage::CodeSent], now)))
 }
@@ -295,11 +347,12 @@ pub async fn send_code(
 /// `POST /api/v1/flows/{id}/code/verify`
 pub async fn verify_code(
     State(state): State<AppState>,
+    client: ClientIp,
     ApiPath(id): ApiPath<String>,
     headers: HeaderMap,
     ApiJson(body): ApiJson<VerifyCode>,
 ) -> Result<Response> {
-    let (flow, org) = load(&state, &id).await?;
+    let (flow, org) = load(&state, &id, client).await?;
     flow.require(&[FlowState::EmailCode])?;
     limit_member(&state, &flow).await?;
     let code = normalize_code(&body.code, CODE_LENGTH)
@@ -323,7 +376,10 @@ pub async fn verify_code(
         }
         (CodeCheck::Expired, ..) => Err(Error::new(ProblemCode::CodeExpired, "The code expired")),
         (CodeCheck::Wrong { attempts_left }, ..) => {
-            fail(&state, &flow, &org).await?;
+            // A code whose tries run out is one failed login, not five.
+            if attempts_left == 0 {
+                fail(&state, &flow, &org).await?;
+            }
             Err(Error::wrong_code(attempts_left))
         }
         _ => {
@@ -336,11 +392,12 @@ pub async fn verify_code(
 /// `POST /api/v1/flows/{id}/password`
 pub async fn password(
     State(state): State<AppState>,
+    client: ClientIp,
     ApiPath(id): ApiPath<String>,
     headers: HeaderMap,
     ApiJson(body): ApiJson<SubmitPassword>,
 ) -> Result<Response> {
-    let (flow, org) = load(&state, &id).await?;
+    let (flow, org) = load(&state, &id, client).await?;
     let at_password = [FlowState::ChooseMethod, FlowState::EmailCode];
     flow.require(&at_password)?;
     require_method(&org, LoginMethod::Password)?;
@@ -351,11 +408,7 @@ pub async fn password(
     let ok = if password.chars().count() > MAX_PASSWORD_CHARS {
         false
     } else {
-        let checker_state = state.clone();
-        tokio::task::spawn_blocking(move || {
-            checker_state.passwords.check(stored.as_deref(), &password)
-        })
-        .await?
+        state.passwords.verify(stored.as_deref(), &password).await?
     };
     match member {
         Some(member) if ok => accept(&state, flow, &org, &member, &at_password, &headers).await,
@@ -392,13 +445,46 @@ async fn accept(
 }
 
 /// A wrong credential: counts towards the member's lock (the same statement runs for an
-/// unknown username, matching no row).
+/// unknown username, matching no row). At the Organization's limit the member is locked —
+/// for a while that doubles with each lock since their last login, or until an administrator
+/// unlocks if the Organization chose that — and told by email.
 async fn fail(state: &AppState, flow: &Flow, org: &OrganizationRecord) -> Result<()> {
-    state
+    let member_id = flow.member_id.as_deref().unwrap_or_default();
+    let Some(counts) = state.db.count_failed_login(member_id).await? else {
+        return Ok(());
+    };
+    if counts.failed_logins < org.max_failed_logins {
+        return Ok(());
+    }
+    let now = state.clock.now();
+    let minutes = lock_seconds(counts.lockouts) / 60;
+    let until = (!org.lock_until_unlocked).then(|| now + minutes * 60);
+    if !state
         .db
-        .record_failed_login(
-            flow.member_id.as_deref().unwrap_or_default(),
-            org.max_failed_logins,
+        .lock_after_failures(member_id, org.max_failed_logins, until)
+        .await?
+    {
+        return Ok(()); // a parallel request locked it
+    }
+    let Some(member) = state.db.member(member_id).await? else {
+        return Ok(());
+    };
+    let how_long = match until {
+        Some(_) => format!("for {minutes} minutes"),
+        None => "until an administrator of your Organization unlocks it".into(),
+    };
+    let body = format!(
+        "Hello {},\n\nAfter {} failed logins, your account in {} is locked {how_long}.\n\n\
+         If these were not you, someone may be guessing your password: once you are back in, \
+         change it, and turn on MFA if you have not.\n",
+        member.username, org.max_failed_logins, org.public.name,
+    );
+    state
+        .mail
+        .send(
+            Some(&member.email),
+            &format!("Your {} account is locked", org.public.name),
+            &body,
         )
         .await
 }
@@ -407,11 +493,12 @@ async fn fail(state: &AppState, flow: &Flow, org: &OrganizationRecord) -> Result
 /// already used) or a single-use recovery code, after a correct first factor.
 pub async fn second_factor(
     State(state): State<AppState>,
+    client: ClientIp,
     ApiPath(id): ApiPath<String>,
     headers: HeaderMap,
     ApiJson(body): ApiJson<SubmitSecondFactor>,
 ) -> Result<Response> {
-    let (flow, org) = load(&state, &id).await?;
+    let (flow, org) = load(&state, &id, client).await?;
     let at_second_factor = [FlowState::SecondFactor];
     flow.require(&at_second_factor)?;
     limit_member(&state, &flow).await?;
@@ -440,7 +527,7 @@ pub async fn second_factor(
             let hash = digest(&[&member.id, &code]);
             if !state.db.has_recovery_code(&member.id, &hash).await? {
                 false
-            } else if member.locked || crate::requirements::overdue(&org, &member, now) {
+            } else if member.locked_at(now) || crate::requirements::overdue(&org, &member, now) {
                 // Right code, but the login cannot complete: say why, and keep the code.
                 true
             } else {
@@ -469,7 +556,10 @@ async fn finish(
 ) -> Result<Response> {
     let now = state.clock.now();
     match outcome {
-        Outcome::Locked => Err(Error::account_locked()),
+        Outcome::Locked => Err(match member.locked_until {
+            Some(until) if !member.locked && until > now => Error::account_locked_for(until - now),
+            _ => Error::account_locked(),
+        }),
         Outcome::Overdue => {
             state.db.lock_member(&member.id).await?;
             Err(Error::grace_period_over())
@@ -477,6 +567,12 @@ async fn finish(
         Outcome::SecondFactor => Ok(Json(flow.to_api(org, vec![], now)).into_response()),
         Outcome::LoggedIn => {
             state.db.record_login(&member.id, now).await?;
+            if let Some((mfa, renewal)) = crate::requirements::unstarted(org, member) {
+                state
+                    .db
+                    .start_requirements(&member.id, now, mfa, renewal)
+                    .await?;
+            }
             let cookie = session::open(state, headers, member, org).await?;
             Ok((
                 [(axum::http::header::SET_COOKIE, cookie)],

@@ -41,8 +41,10 @@ pub struct NewOrganization {
 pub struct SecuritySettings {
     pub enforce_mfa: bool,
     pub enforce_password_renewal: bool,
-    /// Time to comply, from the first login.
+    /// Time to comply, from when a requirement first applies to the member.
     pub grace_period_seconds: i64,
+    /// Failed logins lock until an administrator unlocks, instead of for a while.
+    pub lock_until_unlocked: bool,
 }
 
 impl Default for SecuritySettings {
@@ -51,6 +53,7 @@ impl Default for SecuritySettings {
             enforce_mfa: false,
             enforce_password_renewal: false,
             grace_period_seconds: 3 * 86400,
+            lock_until_unlocked: false,
         }
     }
 }
@@ -64,6 +67,7 @@ pub struct SettingsChange {
     pub enforce_mfa: Option<bool>,
     pub enforce_password_renewal: Option<bool>,
     pub grace_period_seconds: Option<i64>,
+    pub lock_until_unlocked: Option<bool>,
 }
 
 /// A member to create.
@@ -84,6 +88,7 @@ pub struct OrganizationRecord {
     pub enforce_mfa: bool,
     pub enforce_password_renewal: bool,
     pub grace_period_seconds: i64,
+    pub lock_until_unlocked: bool,
 }
 
 /// A member as the login checks need them.
@@ -94,14 +99,32 @@ pub struct MemberRecord {
     pub username: String,
     pub email: String,
     pub password_hash: Option<String>,
+    /// Failed logins since the last login or lock.
     pub failed_logins: i64,
+    /// Locked until an administrator unlocks.
     pub locked: bool,
+    /// Locked after failed logins, until then.
+    pub locked_until: Option<i64>,
+    /// Locks after failed logins since the last login: each lock lasts twice the one before.
+    pub lockouts: i64,
     /// Base32 authenticator secret, when the member has enabled MFA.
     pub totp_secret: Option<String>,
     pub totp_last_step: Option<i64>,
-    /// When the grace period for the Organization's requirements started.
     pub first_login_at: Option<i64>,
     pub password_changed_at: Option<i64>,
+    /// When the Organization's MFA requirement first applied to the member: its grace period
+    /// counts from then.
+    pub mfa_required_since: Option<i64>,
+    /// The same for the password-renewal requirement.
+    pub password_renewal_required_since: Option<i64>,
+}
+
+impl MemberRecord {
+    /// Whether a login must be refused now: locked by an administrator (or an overdue
+    /// requirement), or for a while after failed logins.
+    pub fn locked_at(&self, now: i64) -> bool {
+        self.locked || self.locked_until.is_some_and(|until| until > now)
+    }
 }
 
 /// An email kept in the outbox.
@@ -112,13 +135,36 @@ pub struct StoredEmail {
     pub subject: String,
     pub body: String,
     pub created_at: i64,
+    /// When it went out; `None` while still to send.
+    pub sent_at: Option<i64>,
+    /// Tries so far.
+    pub attempts: i64,
 }
 
-/// A live session: whose, and until when.
+/// A live session: whose, since when, and until when.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct SessionRecord {
     pub member_id: String,
+    /// When the member logged in to open it: a recent login proves the member for sensitive
+    /// changes.
+    pub created_at: i64,
     pub expires_at: i64,
+}
+
+/// A member's failed logins after counting one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, sqlx::FromRow)]
+pub struct FailedLogins {
+    pub failed_logins: i64,
+    pub lockouts: i64,
+}
+
+/// What the periodic clean-up removed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Purged {
+    pub flows: u64,
+    pub sessions: u64,
+    pub emails: u64,
+    pub counters: u64,
 }
 
 /// The codes emailed for one Organization and username in the current run, across all its
@@ -144,8 +190,9 @@ pub trait Organizations {
     async fn find_organization(&self, key: &OrganizationKey) -> Result<Option<Organization>>;
     async fn list_organizations(&self) -> Result<Vec<Organization>>;
     async fn organization_record(&self, id: &str) -> Result<Option<OrganizationRecord>>;
-    /// Creates the Organization, or leaves an existing one with the same ID as it is.
-    /// Returns whether it was created.
+    /// Creates the Organization, or leaves an existing one with the same ID (or alias) as it
+    /// is, also when another process creates it at the same moment (replicas seeding the demo
+    /// together). Returns whether it was created.
     async fn ensure_organization(&self, org: &NewOrganization) -> Result<bool>;
     /// Changes an Organization's settings; `None` leaves one as it is.
     async fn update_organization_settings(&self, id: &str, change: &SettingsChange) -> Result<()>;
@@ -159,20 +206,45 @@ pub trait Members {
         organization_id: &str,
         username: &str,
     ) -> Result<Option<MemberRecord>>;
+    /// The ID of the member with this username, if any. One row of one column answers either
+    /// way, so a known and an unknown username cost the same.
+    async fn member_id_by_username(
+        &self,
+        organization_id: &str,
+        username: &str,
+    ) -> Result<Option<String>>;
     async fn list_members(&self, organization_id: &str) -> Result<Vec<MemberRecord>>;
     /// Creates the member, or leaves an existing one with the same username as it is.
     /// Returns whether it was created.
     async fn ensure_member(&self, member: &NewMember) -> Result<bool>;
-    /// Counts one failed login, in one statement; locks the member when the count reaches
-    /// `limit`. For an unknown member ID it matches no row (and does the same work).
-    async fn record_failed_login(&self, member_id: &str, limit: i64) -> Result<()>;
-    /// A completed login: the failure count starts again, and the first one starts the
-    /// grace period.
+    /// Counts one failed login, in one statement, and answers the counts. For an unknown
+    /// member ID it matches no row (and does the same work).
+    async fn count_failed_login(&self, member_id: &str) -> Result<Option<FailedLogins>>;
+    /// Locks the member if they have `limit` failed logins or more: until `until`, or, with
+    /// `None`, until an administrator unlocks. Starts the failure count again and counts the
+    /// lock. Of parallel requests only one locks (`true`).
+    async fn lock_after_failures(
+        &self,
+        member_id: &str,
+        limit: i64,
+        until: Option<i64>,
+    ) -> Result<bool>;
+    /// A completed login: failures and locks start again; the first login is kept.
     async fn record_login(&self, member_id: &str, now: i64) -> Result<()>;
+    /// Starts the grace period of each requirement that applies (`mfa`, `renewal`) and has not
+    /// started yet.
+    async fn start_requirements(
+        &self,
+        member_id: &str,
+        now: i64,
+        mfa: bool,
+        renewal: bool,
+    ) -> Result<()>;
     /// Locks a member whose grace period ran out.
     async fn lock_member(&self, member_id: &str) -> Result<()>;
-    /// Locks or unlocks a member by username. Unlocking also clears the failure count and
-    /// restarts the grace period at the next login. Returns whether such a member exists.
+    /// Locks or unlocks a member by username. Unlocking also clears the failure count and any
+    /// temporary lock, and restarts the grace periods at the next login. Returns whether such a
+    /// member exists.
     async fn set_member_locked(
         &self,
         organization_id: &str,
@@ -206,6 +278,16 @@ pub trait Flows {
     /// Writes the flow back if nobody saved it since it was read (same `version`), and moves
     /// its version on. `false`: it changed meanwhile; read it again and redo the step.
     async fn save_flow(&self, flow: &mut Flow) -> Result<bool>;
+    /// Records `replacement` as the replacement of the expired flow `expired`, if its
+    /// replacement is still `previous` (compare-and-swap). `false`: another request replaced it
+    /// first.
+    async fn set_replacement(
+        &self,
+        expired: &str,
+        previous: Option<&str>,
+        replacement: &str,
+    ) -> Result<bool>;
+    async fn delete_flow(&self, id: &str) -> Result<()>;
     /// Only the newest code is valid: forgets the codes of the other flows for the same
     /// Organization and username. Keyed by the username, not the member, so that the same
     /// happens whether or not a member has it.
@@ -235,7 +317,14 @@ pub trait Sessions {
 
 #[async_trait]
 pub trait Outbox {
-    async fn store_email(&self, to: &str, subject: &str, body: &str, now: i64) -> Result<()>;
+    /// Queues an email; the mail worker sends it.
+    async fn enqueue_email(&self, to: &str, subject: &str, body: &str, now: i64) -> Result<()>;
+    /// The oldest email due to be sent, claimed for `lease` seconds (another worker, on this
+    /// replica or another, does not take it meanwhile).
+    async fn claim_email(&self, now: i64, lease: i64) -> Result<Option<StoredEmail>>;
+    async fn email_sent(&self, id: i64, now: i64) -> Result<()>;
+    /// A failed try: the email is tried again from `retry_at`.
+    async fn email_failed(&self, id: i64, retry_at: i64) -> Result<()>;
     /// The outbox, newest first (at most 100), optionally for one recipient.
     async fn emails(&self, to: Option<&str>) -> Result<Vec<StoredEmail>>;
 }
@@ -265,9 +354,28 @@ pub trait TotpReplayGuard {
     async fn claim_totp_step(&self, member_id: &str, step: i64) -> Result<bool>;
 }
 
+#[async_trait]
+pub trait Maintenance {
+    /// Removes what no rule needs any more at `now`: flows and sessions a day past their
+    /// expiry, emails a week old (sent or given up), rate-limit counters and code cooldowns a
+    /// day old.
+    async fn purge(&self, now: i64) -> Result<Purged>;
+    /// Writes to the database: `Ok` when it takes writes (the readiness check).
+    async fn check_writable(&self, now: i64) -> Result<()>;
+}
+
 /// Everything the server keeps.
 pub trait Store:
-    Organizations + Members + Flows + Sessions + Outbox + RateLimits + TotpReplayGuard + Send + Sync
+    Organizations
+    + Members
+    + Flows
+    + Sessions
+    + Outbox
+    + RateLimits
+    + TotpReplayGuard
+    + Maintenance
+    + Send
+    + Sync
 {
     /// Which backend this is, for logs and benchmarks: `sqlite` or `postgres`.
     fn backend(&self) -> &'static str;
@@ -337,6 +445,7 @@ pub(crate) mod tests {
             enforce_mfa: false,
             enforce_password_renewal: false,
             grace_period_seconds: 3 * 86400,
+            lock_until_unlocked: false,
         }
     }
 
@@ -350,10 +459,14 @@ pub(crate) mod tests {
             password_hash: None,
             failed_logins: 0,
             locked: false,
+            locked_until: None,
+            lockouts: 0,
             totp_secret: None,
             totp_last_step: None,
             first_login_at: None,
             password_changed_at: None,
+            mfa_required_since: None,
+            password_renewal_required_since: None,
         }
     }
 

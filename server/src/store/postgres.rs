@@ -27,4 +27,6 @@ impl PostgresStore {
     }
 }
 
-super::sql::sql_store!(PostgresStore, "postgres");
+// A worker claiming an email skips the rows other workers are claiming right now, instead of
+// waiting for them and then finding its pick gone.
+super::sql::sql_store!(PostgresStore, "postgres", "FOR UPDATE SKIP LOCKED");

@@ -7,11 +7,12 @@ use crate::error::Result;
 use crate::login::flow::{parse_state, Flow, PendingCode};
 
 pub(super) const MEMBER_COLUMNS: &str = "id, organization_id, username, email, password_hash, \
-     failed_logins, locked, totp_secret, totp_last_step, first_login_at, password_changed_at";
+     failed_logins, locked, locked_until, lockouts, totp_secret, totp_last_step, first_login_at, \
+     password_changed_at, mfa_required_since, password_renewal_required_since";
 
 pub(super) const FLOW_COLUMNS: &str = "id, organization_id, state, username, member_id, \
      created_at, expires_at, code_hash, code_expires_at, code_attempts_left, codes_sent, \
-     resend_available_at, version";
+     resend_available_at, version, replaced_by";
 
 /// A flow as stored.
 #[derive(Debug, sqlx::FromRow)]
@@ -29,6 +30,7 @@ pub(super) struct FlowRow {
     codes_sent: i64,
     resend_available_at: Option<i64>,
     version: i64,
+    replaced_by: Option<String>,
 }
 
 impl FlowRow {
@@ -57,13 +59,16 @@ impl FlowRow {
             codes_sent: self.codes_sent,
             resend_available_at: self.resend_available_at,
             version: self.version,
+            replaced_by: self.replaced_by,
         })
     }
 }
 
-/// Implements every store trait for `$store` (a struct with `pool: sqlx::Pool<$db>`).
+/// Implements every store trait for `$store` (a struct with `pool: sqlx::Pool<$db>`). The one
+/// difference between the backends' SQL is `$skip_locked`: the row-locking clause of the
+/// outbox claim (SQLite has one writer at a time and no such clause).
 macro_rules! sql_store {
-    ($store:ty, $backend:literal) => {
+    ($store:ty, $backend:literal, $skip_locked:literal) => {
         use async_trait::async_trait;
         use member_login_api::{Organization, OrganizationKey};
 
@@ -71,15 +76,17 @@ macro_rules! sql_store {
         use crate::login::flow::{state_name, Flow};
         use crate::store::sql::{FlowRow, FLOW_COLUMNS, MEMBER_COLUMNS};
         use crate::store::{
-            decode_methods, encode_methods, CodeSends, Flows, Hit, Members, MemberRecord,
-            NewMember, NewOrganization, OrganizationRecord, Organizations, Outbox, RateLimits,
-            SessionRecord, Sessions, SettingsChange, Store, StoredEmail, TotpReplayGuard,
+            decode_methods, encode_methods, CodeSends, FailedLogins, Flows, Hit, Maintenance,
+            Members, MemberRecord, NewMember, NewOrganization, OrganizationRecord, Organizations,
+            Outbox, Purged, RateLimits, SessionRecord, Sessions, SettingsChange, Store,
+            StoredEmail, TotpReplayGuard,
         };
 
-        type OrgRow = (String, String, String, String, i64, i64, bool, bool, i64);
+        type OrgRow = (String, String, String, String, i64, i64, bool, bool, i64, bool);
 
         fn org_record(row: OrgRow) -> OrganizationRecord {
-            let (id, alias, name, methods, max_failed, session, mfa, renewal, grace) = row;
+            let (id, alias, name, methods, max_failed, session, mfa, renewal, grace, admin_unlock) =
+                row;
             OrganizationRecord {
                 public: Organization {
                     id,
@@ -92,11 +99,13 @@ macro_rules! sql_store {
                 enforce_mfa: mfa,
                 enforce_password_renewal: renewal,
                 grace_period_seconds: grace,
+                lock_until_unlocked: admin_unlock,
             }
         }
 
         const ORG_COLUMNS: &str = "id, alias, name, login_methods, max_failed_logins, \
-             session_seconds, enforce_mfa, enforce_password_renewal, grace_period_seconds";
+             session_seconds, enforce_mfa, enforce_password_renewal, grace_period_seconds, \
+             lock_until_unlocked";
 
         impl Store for $store {
             fn backend(&self) -> &'static str {
@@ -146,8 +155,10 @@ macro_rules! sql_store {
                 let done = sqlx::query(
                     "INSERT INTO organizations
                          (id, alias, name, login_methods, max_failed_logins, session_seconds,
-                          enforce_mfa, enforce_password_renewal, grace_period_seconds)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (id) DO NOTHING",
+                          enforce_mfa, enforce_password_renewal, grace_period_seconds,
+                          lock_until_unlocked)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+                     ON CONFLICT DO NOTHING",
                 )
                 .bind(&org.id)
                 .bind(&org.alias)
@@ -158,6 +169,7 @@ macro_rules! sql_store {
                 .bind(org.security.enforce_mfa)
                 .bind(org.security.enforce_password_renewal)
                 .bind(org.security.grace_period_seconds)
+                .bind(org.security.lock_until_unlocked)
                 .execute(&self.pool)
                 .await?;
                 Ok(done.rows_affected() == 1)
@@ -175,8 +187,9 @@ macro_rules! sql_store {
                          session_seconds = COALESCE($3, session_seconds),
                          enforce_mfa = COALESCE($4, enforce_mfa),
                          enforce_password_renewal = COALESCE($5, enforce_password_renewal),
-                         grace_period_seconds = COALESCE($6, grace_period_seconds)
-                     WHERE id = $7",
+                         grace_period_seconds = COALESCE($6, grace_period_seconds),
+                         lock_until_unlocked = COALESCE($7, lock_until_unlocked)
+                     WHERE id = $8",
                 )
                 .bind(change.login_methods.as_deref().map(encode_methods))
                 .bind(change.max_failed_logins)
@@ -184,6 +197,7 @@ macro_rules! sql_store {
                 .bind(change.enforce_mfa)
                 .bind(change.enforce_password_renewal)
                 .bind(change.grace_period_seconds)
+                .bind(change.lock_until_unlocked)
                 .bind(id)
                 .execute(&self.pool)
                 .await?;
@@ -217,6 +231,22 @@ macro_rules! sql_store {
                 .await?)
             }
 
+            async fn member_id_by_username(
+                &self,
+                organization_id: &str,
+                username: &str,
+            ) -> Result<Option<String>> {
+                let (id,): (String,) = sqlx::query_as(
+                    "SELECT COALESCE((SELECT id FROM members
+                                      WHERE organization_id = $1 AND username = $2), '')",
+                )
+                .bind(organization_id)
+                .bind(username)
+                .fetch_one(&self.pool)
+                .await?;
+                Ok(Some(id).filter(|id| !id.is_empty()))
+            }
+
             async fn list_members(&self, organization_id: &str) -> Result<Vec<MemberRecord>> {
                 Ok(sqlx::query_as(&format!(
                     "SELECT {MEMBER_COLUMNS} FROM members WHERE organization_id = $1
@@ -242,26 +272,72 @@ macro_rules! sql_store {
                 Ok(done.rows_affected() == 1)
             }
 
-            async fn record_failed_login(&self, member_id: &str, limit: i64) -> Result<()> {
+            async fn count_failed_login(
+                &self,
+                member_id: &str,
+            ) -> Result<Option<FailedLogins>> {
+                Ok(sqlx::query_as(
+                    "UPDATE members SET failed_logins = failed_logins + 1 WHERE id = $1
+                     RETURNING failed_logins, lockouts",
+                )
+                .bind(member_id)
+                .fetch_optional(&self.pool)
+                .await?)
+            }
+
+            async fn lock_after_failures(
+                &self,
+                member_id: &str,
+                limit: i64,
+                until: Option<i64>,
+            ) -> Result<bool> {
+                let done = sqlx::query(
+                    "UPDATE members SET failed_logins = 0, lockouts = lockouts + 1,
+                            locked_until = $1,
+                            locked = CASE WHEN $2 THEN TRUE ELSE locked END
+                     WHERE id = $3 AND failed_logins >= $4",
+                )
+                .bind(until)
+                .bind(until.is_none())
+                .bind(member_id)
+                .bind(limit)
+                .execute(&self.pool)
+                .await?;
+                Ok(done.rows_affected() == 1)
+            }
+
+            async fn record_login(&self, member_id: &str, now: i64) -> Result<()> {
                 sqlx::query(
-                    "UPDATE members SET failed_logins = failed_logins + 1,
-                            locked = CASE WHEN failed_logins + 1 >= $1 THEN TRUE ELSE locked END
+                    "UPDATE members SET failed_logins = 0, lockouts = 0, locked_until = NULL,
+                            first_login_at = COALESCE(first_login_at, $1)
                      WHERE id = $2",
                 )
-                .bind(limit)
+                .bind(now)
                 .bind(member_id)
                 .execute(&self.pool)
                 .await?;
                 Ok(())
             }
 
-            async fn record_login(&self, member_id: &str, now: i64) -> Result<()> {
+            async fn start_requirements(
+                &self,
+                member_id: &str,
+                now: i64,
+                mfa: bool,
+                renewal: bool,
+            ) -> Result<()> {
                 sqlx::query(
-                    "UPDATE members SET failed_logins = 0,
-                            first_login_at = COALESCE(first_login_at, $1)
-                     WHERE id = $2",
+                    "UPDATE members SET
+                         mfa_required_since = CASE WHEN $2 THEN COALESCE(mfa_required_since, $1)
+                                                   ELSE mfa_required_since END,
+                         password_renewal_required_since =
+                             CASE WHEN $3 THEN COALESCE(password_renewal_required_since, $1)
+                                  ELSE password_renewal_required_since END
+                     WHERE id = $4",
                 )
                 .bind(now)
+                .bind(mfa)
+                .bind(renewal)
                 .bind(member_id)
                 .execute(&self.pool)
                 .await?;
@@ -285,7 +361,12 @@ macro_rules! sql_store {
                 let done = sqlx::query(
                     "UPDATE members SET locked = $1,
                             failed_logins = CASE WHEN $1 THEN failed_logins ELSE 0 END,
-                            first_login_at = CASE WHEN $1 THEN first_login_at ELSE NULL END
+                            lockouts = CASE WHEN $1 THEN lockouts ELSE 0 END,
+                            locked_until = CASE WHEN $1 THEN locked_until ELSE NULL END,
+                            mfa_required_since =
+                                CASE WHEN $1 THEN mfa_required_since ELSE NULL END,
+                            password_renewal_required_since =
+                                CASE WHEN $1 THEN password_renewal_required_since ELSE NULL END
                      WHERE organization_id = $2 AND username = $3",
                 )
                 .bind(locked)
@@ -453,6 +534,32 @@ macro_rules! sql_store {
                 Ok(saved)
             }
 
+            async fn set_replacement(
+                &self,
+                expired: &str,
+                previous: Option<&str>,
+                replacement: &str,
+            ) -> Result<bool> {
+                let done = sqlx::query(
+                    "UPDATE flows SET replaced_by = $1
+                     WHERE id = $2 AND ((replaced_by IS NULL AND $3 IS NULL) OR replaced_by = $3)",
+                )
+                .bind(replacement)
+                .bind(expired)
+                .bind(previous)
+                .execute(&self.pool)
+                .await?;
+                Ok(done.rows_affected() == 1)
+            }
+
+            async fn delete_flow(&self, id: &str) -> Result<()> {
+                sqlx::query("DELETE FROM flows WHERE id = $1")
+                    .bind(id)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(())
+            }
+
             async fn forget_other_codes(
                 &self,
                 organization_id: &str,
@@ -498,7 +605,7 @@ macro_rules! sql_store {
 
             async fn session(&self, token_hash: &str, now: i64) -> Result<Option<SessionRecord>> {
                 Ok(sqlx::query_as(
-                    "SELECT member_id, expires_at FROM sessions
+                    "SELECT member_id, created_at, expires_at FROM sessions
                      WHERE token_hash = $1 AND expires_at > $2",
                 )
                 .bind(token_hash)
@@ -525,12 +632,21 @@ macro_rules! sql_store {
             }
         }
 
+        const EMAIL_COLUMNS: &str =
+            "id, recipient, subject, body, created_at, sent_at, attempts";
+
         #[async_trait]
         impl Outbox for $store {
-            async fn store_email(&self, to: &str, subject: &str, body: &str, now: i64) -> Result<()> {
+            async fn enqueue_email(
+                &self,
+                to: &str,
+                subject: &str,
+                body: &str,
+                now: i64,
+            ) -> Result<()> {
                 sqlx::query(
-                    "INSERT INTO outbox (recipient, subject, body, created_at)
-                     VALUES ($1, $2, $3, $4)",
+                    "INSERT INTO outbox (recipient, subject, body, created_at, next_attempt_at)
+                     VALUES ($1, $2, $3, $4, $4)",
                 )
                 .bind(to)
                 .bind(subject)
@@ -541,11 +657,51 @@ macro_rules! sql_store {
                 Ok(())
             }
 
-            async fn emails(&self, to: Option<&str>) -> Result<Vec<StoredEmail>> {
-                Ok(sqlx::query_as(
-                    "SELECT id, recipient, subject, body, created_at FROM outbox
-                     WHERE $1 IS NULL OR recipient = $1 ORDER BY id DESC LIMIT 100",
+            async fn claim_email(&self, now: i64, lease: i64) -> Result<Option<StoredEmail>> {
+                // The outer condition repeats the inner one, so that of two workers that picked
+                // the same email only one claims it (PostgreSQL checks it again on the row it
+                // updates; SQLite runs one writer at a time).
+                Ok(sqlx::query_as(&format!(
+                    "UPDATE outbox SET claimed_until = $1, attempts = attempts + 1
+                     WHERE id = (SELECT id FROM outbox
+                                 WHERE sent_at IS NULL AND next_attempt_at <= $2
+                                   AND (claimed_until IS NULL OR claimed_until <= $2)
+                                 ORDER BY next_attempt_at, id LIMIT 1 {})
+                       AND sent_at IS NULL AND (claimed_until IS NULL OR claimed_until <= $2)
+                     RETURNING {EMAIL_COLUMNS}",
+                    $skip_locked
+                ))
+                .bind(now + lease)
+                .bind(now)
+                .fetch_optional(&self.pool)
+                .await?)
+            }
+
+            async fn email_sent(&self, id: i64, now: i64) -> Result<()> {
+                sqlx::query("UPDATE outbox SET sent_at = $1, claimed_until = NULL WHERE id = $2")
+                    .bind(now)
+                    .bind(id)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(())
+            }
+
+            async fn email_failed(&self, id: i64, retry_at: i64) -> Result<()> {
+                sqlx::query(
+                    "UPDATE outbox SET next_attempt_at = $1, claimed_until = NULL WHERE id = $2",
                 )
+                .bind(retry_at)
+                .bind(id)
+                .execute(&self.pool)
+                .await?;
+                Ok(())
+            }
+
+            async fn emails(&self, to: Option<&str>) -> Result<Vec<StoredEmail>> {
+                Ok(sqlx::query_as(&format!(
+                    "SELECT {EMAIL_COLUMNS} FROM outbox
+                     WHERE $1 IS NULL OR recipient = $1 ORDER BY id DESC LIMIT 100"
+                ))
                 .bind(to)
                 .fetch_all(&self.pool)
                 .await?)
@@ -629,6 +785,57 @@ macro_rules! sql_store {
                     }
                 };
                 Ok(done.rows_affected() == 1)
+            }
+        }
+
+        #[async_trait]
+        impl Maintenance for $store {
+            async fn purge(&self, now: i64) -> Result<Purged> {
+                const DAY: i64 = 86400;
+                let mut tx = self.pool.begin().await?;
+                let flows = sqlx::query("DELETE FROM flows WHERE expires_at < $1")
+                    .bind(now - DAY)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
+                let sessions = sqlx::query("DELETE FROM sessions WHERE expires_at < $1")
+                    .bind(now - DAY)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
+                let emails = sqlx::query("DELETE FROM outbox WHERE created_at < $1")
+                    .bind(now - 7 * DAY)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
+                let counters = sqlx::query("DELETE FROM rate_limits WHERE window_start < $1")
+                    .bind(now - DAY)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected()
+                    + sqlx::query("DELETE FROM code_sends WHERE last_sent_at < $1")
+                        .bind(now - DAY)
+                        .execute(&mut *tx)
+                        .await?
+                        .rows_affected();
+                tx.commit().await?;
+                Ok(Purged {
+                    flows,
+                    sessions,
+                    emails,
+                    counters,
+                })
+            }
+
+            async fn check_writable(&self, now: i64) -> Result<()> {
+                sqlx::query(
+                    "INSERT INTO health (id, checked_at) VALUES (1, $1)
+                     ON CONFLICT (id) DO UPDATE SET checked_at = excluded.checked_at",
+                )
+                .bind(now)
+                .execute(&self.pool)
+                .await?;
+                Ok(())
             }
         }
 

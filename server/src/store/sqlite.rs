@@ -31,9 +31,24 @@ impl SqliteStore {
             .max_connections(4)
             .connect_with(options)
             .await?;
-        sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
+        // Servers (or admin commands) starting together on a new file would each try to create
+        // the tables: one migrates while it holds a lock on a file beside the database, the
+        // others wait, then find nothing left to do.
+        let lock = std::fs::File::create(lock_path(path))?;
+        // Waiting for the lock blocks a thread: not one of the runtime's.
+        let lock = tokio::task::spawn_blocking(move || lock.lock().map(|()| lock)).await??;
+        let migrated = sqlx::migrate!("./migrations/sqlite").run(&pool).await;
+        lock.unlock()?;
+        migrated?;
         Ok(Self { pool })
     }
 }
 
-super::sql::sql_store!(SqliteStore, "sqlite");
+/// `data.sqlite3` → `data.sqlite3.migrate-lock`.
+fn lock_path(path: &Path) -> std::path::PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push(".migrate-lock");
+    name.into()
+}
+
+super::sql::sql_store!(SqliteStore, "sqlite", "");

@@ -64,6 +64,30 @@ impl TestDatabase {
         }
     }
 
+    /// Runs a query that answers one integer (or NULL) straight on the database, for what no
+    /// store call shows.
+    pub async fn query_i64(&self, query: &str) -> Option<i64> {
+        use sqlx::Connection;
+        match self.url.strip_prefix("sqlite://") {
+            Some(path) => {
+                let mut conn = sqlx::SqliteConnection::connect(&format!("sqlite:{path}"))
+                    .await
+                    .unwrap();
+                sqlx::query_scalar(query)
+                    .fetch_one(&mut conn)
+                    .await
+                    .unwrap()
+            }
+            None => {
+                let mut conn = sqlx::PgConnection::connect(&self.url).await.unwrap();
+                sqlx::query_scalar(query)
+                    .fetch_one(&mut conn)
+                    .await
+                    .unwrap()
+            }
+        }
+    }
+
     pub async fn open(&self) -> Db {
         store::open(&self.url).await.unwrap()
     }
@@ -97,10 +121,15 @@ pub async fn start() -> TestServer {
 
 /// The server on a fresh database with the demo Organization, its clock standing still at the
 /// real time until a test moves it.
-pub async fn start_with(mut config: Config) -> TestServer {
+pub async fn start_with(config: Config) -> TestServer {
     let database = TestDatabase::new().await;
     let db = database.open().await;
     demo::seed(&db).await.unwrap();
+    serve_on(db, database, config).await
+}
+
+/// The server on a database a test prepared, with a manual clock.
+pub async fn serve_on(db: Db, database: TestDatabase, mut config: Config) -> TestServer {
     let clock = Clock::manual(Clock::system().now());
     config.clock = clock.clone();
     let scheme = config.scheme();
@@ -283,4 +312,84 @@ pub async fn expect_problem(resp: Response, status: u16, code: ProblemCode) -> P
     assert_eq!(problem.code, code);
     assert_eq!(problem.status, status);
     problem
+}
+
+/// The base URL a `member-login-server serve` process prints once it listens; keeps reading
+/// what it prints afterwards (emails) so that it never blocks on a full pipe.
+pub fn listening_on(stdout: std::process::ChildStdout) -> String {
+    use std::io::BufRead;
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+        {
+            if let Some(url) = line.strip_prefix("Member Login is listening on ") {
+                let _ = tx.send(url.trim_end_matches('/').to_owned());
+            }
+        }
+    });
+    rx.recv_timeout(Duration::from_secs(60))
+        .expect("the server started listening")
+}
+
+/// One message a test SMTP server received: the envelope recipients and the DATA.
+pub struct Received {
+    pub recipients: Vec<String>,
+    pub data: String,
+}
+
+/// A receiving SMTP server on loopback (RFC 5321 minimal: EHLO/HELO, MAIL, RCPT, DATA, RSET,
+/// NOOP, QUIT): its port, and the messages it receives.
+pub async fn smtp_receiver() -> (u16, tokio::sync::mpsc::UnboundedReceiver<Received>) {
+    use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    tokio::spawn(async move {
+        loop {
+            let (socket, _) = listener.accept().await.unwrap();
+            let tx = tx.clone();
+            tokio::spawn(async move {
+                let (read, mut write) = socket.into_split();
+                let mut lines = BufReader::new(read).lines();
+                write.write_all(b"220 receiver ESMTP\r\n").await.unwrap();
+                let mut recipients = Vec::new();
+                while let Ok(Some(line)) = lines.next_line().await {
+                    let verb = line.get(..4).unwrap_or("").to_ascii_uppercase();
+                    let reply: &[u8] = match verb.as_str() {
+                        "EHLO" => b"250-receiver\r\n250 8BITMIME\r\n",
+                        "RCPT" => {
+                            recipients.push(line.clone());
+                            b"250 OK\r\n"
+                        }
+                        "DATA" => {
+                            write.write_all(b"354 end with .\r\n").await.unwrap();
+                            let mut data = String::new();
+                            while let Ok(Some(l)) = lines.next_line().await {
+                                if l == "." {
+                                    break;
+                                }
+                                data.push_str(&l);
+                                data.push('\n');
+                            }
+                            tx.send(Received {
+                                recipients: std::mem::take(&mut recipients),
+                                data,
+                            })
+                            .unwrap();
+                            b"250 queued\r\n"
+                        }
+                        "QUIT" => {
+                            write.write_all(b"221 bye\r\n").await.unwrap();
+                            return;
+                        }
+                        _ => b"250 OK\r\n",
+                    };
+                    write.write_all(reply).await.unwrap();
+                }
+            });
+        }
+    });
+    (port, rx)
 }
