@@ -5,10 +5,12 @@
 
 mod common;
 
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::Duration;
 
-use common::{code_in, expect_problem, relaxed, start, start_with, TestDatabase, TestServer};
+use common::{
+    code_in, expect_problem, relaxed, start, start_with, ServerProcess, TestDatabase, TestServer,
+};
 use member_login_api::flow::Flow;
 use member_login_api::session::{PasswordRule, Session};
 use member_login_api::{ProblemCode, CSRF_HEADER};
@@ -499,19 +501,9 @@ async fn a_queued_email_survives_a_restart() {
     let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let down = closed.local_addr().unwrap().port();
     drop(closed);
-    let mut first = Command::new(env!("CARGO_BIN_EXE_member-login-server"))
-        .args([
-            "--database-url",
-            &database.url,
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-        ])
-        .args(["--smtp-url", &format!("smtp://127.0.0.1:{down}")])
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let base = common::listening_on(first.stdout.take().unwrap());
+    let relay = |port: u16| format!("smtp://127.0.0.1:{port}");
+    let first = ServerProcess::start(&database.url, &["--smtp-url", &relay(down)]);
+    let base = first.base.clone();
     let client = common::new_client();
     let send = |path: String, body: Value| {
         client
@@ -550,32 +542,18 @@ async fn a_queued_email_survives_a_restart() {
         failed,
         "the first server tried the relay and planned a retry"
     );
-    first.kill().unwrap();
-    first.wait().unwrap();
+    first.kill();
     let queued = db.emails(Some(ALEX)).await.unwrap();
     assert_eq!((queued.len(), queued[0].sent_at), (1, None));
 
     // After the restart, with the relay back, the worker delivers it.
     let (port, mut received) = common::smtp_receiver().await;
-    let mut second = Command::new(env!("CARGO_BIN_EXE_member-login-server"))
-        .args([
-            "--database-url",
-            &database.url,
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-        ])
-        .args(["--smtp-url", &format!("smtp://127.0.0.1:{port}")])
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    common::listening_on(second.stdout.take().unwrap());
+    let second = ServerProcess::start(&database.url, &["--smtp-url", &relay(port)]);
     let message = tokio::time::timeout(Duration::from_secs(30), received.recv())
         .await
         .expect("the queued email was delivered after the restart")
         .unwrap();
-    second.kill().unwrap();
-    second.wait().unwrap();
+    second.kill();
     assert_eq!(message.recipients, ["RCPT TO:<alex@demo.example>"]);
     let code = code_in(&message.data);
     assert_eq!(code.len(), 6);

@@ -5,11 +5,10 @@
 
 mod common;
 
-use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use common::{code_in, expect_problem, new_client, TestDatabase};
+use common::{code_in, expect_problem, new_client, ServerProcess, TestDatabase};
 use member_login_api::flow::Flow;
 use member_login_api::{ProblemCode, CSRF_HEADER};
 use member_login_server::demo;
@@ -22,44 +21,22 @@ const PUBLIC_ORIGIN: &str = "http://login.replicas.test";
 const ALEX: &str = "alex@demo.example";
 const ALEX_PASSWORD: &str = "violet-harbor-lantern";
 
-/// One server process; stopped when dropped.
-struct Replica {
-    child: Child,
-    base: String,
-}
-
-impl Replica {
-    /// Starts `member-login-server serve` on the database, with the demo Organization, and
-    /// waits until it listens.
-    fn start(database_url: &str, limits: &[&str]) -> Self {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_member-login-server"))
-            .args(["--database-url", database_url, "serve", "--demo", "--dev"])
-            .args(["--listen", "127.0.0.1:0", "--public-origin", PUBLIC_ORIGIN])
-            .args(limits)
-            .stdout(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let base = common::listening_on(child.stdout.take().unwrap());
-        Self { child, base }
-    }
-}
-
-impl Drop for Replica {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+/// A replica: the server with the demo Organization, reached at the shared public origin.
+fn replica(database_url: &str, limits: &[&str]) -> ServerProcess {
+    let mut args = vec!["--demo", "--dev", "--public-origin", PUBLIC_ORIGIN];
+    args.extend_from_slice(limits);
+    ServerProcess::start(database_url, &args)
 }
 
 /// Two replicas, started at the same time on one database (so they also race to migrate and
 /// seed it).
-struct Replicas([Replica; 2]);
+struct Replicas([ServerProcess; 2]);
 
 impl Replicas {
     fn start(database_url: &str, limits: &[&str]) -> Self {
         std::thread::scope(|s| {
-            let a = s.spawn(|| Replica::start(database_url, limits));
-            let b = s.spawn(|| Replica::start(database_url, limits));
+            let a = s.spawn(|| replica(database_url, limits));
+            let b = s.spawn(|| replica(database_url, limits));
             Self([a.join().unwrap(), b.join().unwrap()])
         })
     }

@@ -314,23 +314,57 @@ pub async fn expect_problem(resp: Response, status: u16, code: ProblemCode) -> P
     problem
 }
 
-/// The base URL a `member-login-server serve` process prints once it listens; keeps reading
-/// what it prints afterwards (emails) so that it never blocks on a full pipe.
-pub fn listening_on(stdout: std::process::ChildStdout) -> String {
-    use std::io::BufRead;
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in std::io::BufReader::new(stdout)
-            .lines()
-            .map_while(Result::ok)
-        {
-            if let Some(url) = line.strip_prefix("Member Login is listening on ") {
-                let _ = tx.send(url.trim_end_matches('/').to_owned());
+/// A `member-login-server serve` process on a database, listening on a free loopback port;
+/// stopped when dropped.
+pub struct ServerProcess {
+    child: std::process::Child,
+    pub base: String,
+}
+
+impl ServerProcess {
+    /// Starts `serve` on the database with these further arguments and waits until it
+    /// listens.
+    pub fn start(database_url: &str, args: &[&str]) -> Self {
+        use std::io::BufRead;
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_member-login-server"))
+            .args(["--database-url", database_url, "serve"])
+            .args(["--listen", "127.0.0.1:0"])
+            .args(args)
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        // Reads the address, then keeps draining what the server prints (emails) so that it
+        // never blocks on a full pipe.
+        std::thread::spawn(move || {
+            for line in std::io::BufReader::new(stdout)
+                .lines()
+                .map_while(Result::ok)
+            {
+                if let Some(url) = line.strip_prefix("Member Login is listening on ") {
+                    let _ = tx.send(url.trim_end_matches('/').to_owned());
+                }
             }
-        }
-    });
-    rx.recv_timeout(Duration::from_secs(60))
-        .expect("the server started listening")
+        });
+        let base = rx
+            .recv_timeout(Duration::from_secs(60))
+            .expect("the server started listening");
+        Self { child, base }
+    }
+
+    /// Ends the process at once, as a crash would.
+    pub fn kill(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
 }
 
 /// One message a test SMTP server received: the envelope recipients and the DATA.
