@@ -1,6 +1,8 @@
 //! Every message the app shows for an error, in one place, keyed by what went wrong.
 
-use member_login_api::{OrganizationInputError, ProblemCode};
+use std::borrow::Cow;
+
+use member_login_api::{OrganizationInputError, Problem, ProblemCode};
 
 use crate::api_client::ClientError;
 
@@ -40,8 +42,13 @@ pub fn problem(code: ProblemCode) -> &'static str {
         }
         ProblemCode::CodeExpired => "This code has expired. Send a new code.",
         ProblemCode::CodeRequired => "This code can no longer be used. Send a new code.",
+        // Without `retry_after` only an administrator can unlock; with it, see `locked_for`.
         ProblemCode::AccountLocked => {
             "Your account is locked. Contact an administrator of your Organization to unlock it."
+        }
+        ProblemCode::RateLimited => "Too many attempts. Please wait a moment and try again.",
+        ProblemCode::ReauthenticationRequired => {
+            "For your security, log in again to make this change."
         }
         ProblemCode::MethodNotEnabled => "Your Organization does not allow this login method.",
         ProblemCode::Unauthenticated => "You are not logged in.",
@@ -67,18 +74,54 @@ pub fn password_rule(rule: member_login_api::session::PasswordRule) -> &'static 
     }
 }
 
-pub fn client_error(error: &ClientError) -> &'static str {
+/// What a refusal means for the member: its code's message, with what the problem adds (how
+/// long a lock lasts).
+pub fn refusal(p: &Problem) -> Cow<'static, str> {
+    match (p.code, p.retry_after) {
+        (ProblemCode::AccountLocked, Some(seconds)) => locked_for(seconds).into(),
+        (code, _) => problem(code).into(),
+    }
+}
+
+pub fn client_error(error: &ClientError) -> Cow<'static, str> {
     match error {
-        ClientError::Problem(p) => problem(p.code),
+        ClientError::Problem(p) => refusal(p),
         ClientError::Network => {
-            "We could not reach the server. Check your connection and try again."
+            "We could not reach the server. Check your connection and try again.".into()
         }
-        ClientError::Timeout => "The server is taking too long to answer. Please try again.",
+        ClientError::Timeout => "The server is taking too long to answer. Please try again.".into(),
         ClientError::Cancelled | ClientError::Unexpected(_) => {
-            "Something went wrong on our side. Please try again in a moment."
+            "Something went wrong on our side. Please try again in a moment.".into()
         }
     }
 }
+
+/// A lock after failed logins that ends by itself in `seconds`. Said as a sentence, not a
+/// countdown: it lasts 15 minutes or more.
+pub fn locked_for(seconds: u64) -> String {
+    format!(
+        "Your account is locked for now after too many failed logins. Try again in {}.",
+        lock_time(seconds)
+    )
+}
+
+/// "15 minutes", "2 hours": rounded up, so the member never comes back too early; whole hours
+/// from an hour on.
+fn lock_time(seconds: u64) -> String {
+    let (n, unit) = match seconds.div_ceil(60).max(1) {
+        minutes if minutes < 60 => (minutes, "minute"),
+        _ => (seconds.div_ceil(3600), "hour"),
+    };
+    if n == 1 {
+        format!("1 {unit}")
+    } else {
+        format!("{n} {unit}s")
+    }
+}
+
+/// A sensitive change refused because the login is too old: what to do, per screen.
+pub const LOG_IN_AGAIN_PASSWORD: &str = "For your security, log in again to change your password.";
+pub const LOG_IN_AGAIN_MFA: &str = "For your security, log in again to enable MFA.";
 
 /// After a wrong code: how many tries remain.
 pub fn attempts_left(left: u8) -> String {
@@ -91,7 +134,84 @@ pub fn attempts_left(left: u8) -> String {
 
 pub const TOO_MANY_ATTEMPTS: &str =
     "Too many attempts. Please wait a moment; you can try again when the countdown ends.";
+pub const SERVICE_BUSY_WAIT: &str =
+    "The service is busy right now. You can try again when the countdown ends.";
+
+/// Why an action is counting down: too many requests, or a busy server.
+pub fn wait_reason(code: ProblemCode) -> &'static str {
+    match code {
+        ProblemCode::ServiceBusy => SERVICE_BUSY_WAIT,
+        _ => TOO_MANY_ATTEMPTS,
+    }
+}
 
 pub fn wait(seconds_text: &str) -> String {
     format!("You can try again in {seconds_text}.")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn locked(retry_after: Option<u64>) -> Problem {
+        let mut p = Problem::new(ProblemCode::AccountLocked, "t");
+        p.retry_after = retry_after;
+        p
+    }
+
+    #[test]
+    fn a_lock_that_ends_by_itself_says_when_and_only_a_permanent_one_names_an_administrator() {
+        assert_eq!(
+            refusal(&locked(Some(900))),
+            "Your account is locked for now after too many failed logins. Try again in 15 minutes."
+        );
+        assert_eq!(
+            refusal(&locked(None)),
+            "Your account is locked. Contact an administrator of your Organization to unlock it."
+        );
+        assert!(!refusal(&locked(Some(900))).contains("administrator"));
+        let err = ClientError::Problem(Box::new(locked(Some(1800))));
+        assert!(client_error(&err).ends_with("Try again in 30 minutes."));
+        let err = ClientError::Problem(Box::new(locked(None)));
+        assert!(client_error(&err).contains("Contact an administrator"));
+    }
+
+    #[test]
+    fn lock_times_round_up_to_minutes_then_hours() {
+        for (seconds, text) in [
+            (0, "1 minute"),
+            (1, "1 minute"),
+            (60, "1 minute"),
+            (61, "2 minutes"),
+            (899, "15 minutes"),
+            (900, "15 minutes"),
+            (901, "16 minutes"),
+            (3540, "59 minutes"),
+            (3541, "1 hour"),
+            (3600, "1 hour"),
+            (3601, "2 hours"),
+            (7200, "2 hours"),
+            (86400, "24 hours"),
+        ] {
+            assert_eq!(lock_time(seconds), text, "{seconds} s");
+        }
+    }
+
+    #[test]
+    fn new_codes_have_their_own_words() {
+        assert_eq!(
+            problem(ProblemCode::ReauthenticationRequired),
+            "For your security, log in again to make this change."
+        );
+        let fallback = problem(ProblemCode::Internal);
+        for code in [
+            ProblemCode::ServiceBusy,
+            ProblemCode::RateLimited,
+            ProblemCode::ReauthenticationRequired,
+        ] {
+            assert_ne!(problem(code), fallback, "{code:?}");
+        }
+        assert_eq!(wait_reason(ProblemCode::ServiceBusy), SERVICE_BUSY_WAIT);
+        assert_eq!(wait_reason(ProblemCode::RateLimited), TOO_MANY_ATTEMPTS);
+    }
 }

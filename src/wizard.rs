@@ -73,7 +73,8 @@ pub enum Reaction {
     Explain(ProblemCode),
     /// A wrong code: say how many tries are left.
     WrongCode { attempts_left: u8 },
-    /// Too many requests: disable the action and count down.
+    /// Too many requests, or a busy server: disable the action and count down. (A lock after
+    /// failed logins is explained instead: it lasts 15 minutes or more.)
     Wait { seconds: u64 },
     /// The flow expired: continue silently with the replacement (same Organization, username).
     Restart(Box<Flow>),
@@ -85,6 +86,10 @@ pub fn react(problem: &Problem) -> Reaction {
     match problem.code {
         ProblemCode::RateLimited => Reaction::Wait {
             seconds: problem.retry_after.unwrap_or(30).max(1),
+        },
+        // Not a failure of what the member did, nor a lasting one: try again shortly.
+        ProblemCode::ServiceBusy => Reaction::Wait {
+            seconds: problem.retry_after.unwrap_or(5).max(1),
         },
         ProblemCode::FlowExpired => match &problem.replacement {
             Some(flow) => Reaction::Restart(flow.clone()),
@@ -224,6 +229,24 @@ mod tests {
             react(&Problem::new(ProblemCode::AccountLocked, "t")),
             Reaction::Explain(ProblemCode::AccountLocked)
         );
+        assert_eq!(
+            react(&Problem::new(ProblemCode::ReauthenticationRequired, "t")),
+            Reaction::Explain(ProblemCode::ReauthenticationRequired)
+        );
+    }
+
+    #[test]
+    fn a_timed_lock_is_explained_not_counted_down_and_a_busy_server_is_retried() {
+        // A lock of 15 minutes or more is a sentence, not a button disabled for that long.
+        let mut p = Problem::new(ProblemCode::AccountLocked, "t");
+        p.retry_after = Some(900);
+        assert_eq!(react(&p), Reaction::Explain(ProblemCode::AccountLocked));
+        // A busy server is no lasting failure: wait as long as it says, then try again.
+        let mut p = Problem::new(ProblemCode::ServiceBusy, "t");
+        p.retry_after = Some(3);
+        assert_eq!(react(&p), Reaction::Wait { seconds: 3 });
+        p.retry_after = None;
+        assert_eq!(react(&p), Reaction::Wait { seconds: 5 });
     }
 
     #[test]

@@ -313,3 +313,331 @@ fn api_answers_read_from_the_browsers_json_parser_keep_every_field() {
         assert!(from_js::<Problem>(parsed(wrong)).is_none(), "{wrong}");
     }
 }
+
+/// Answers the app's requests with canned responses while it lives: the first route with the
+/// request's method and path, else 404 with no body (as with no API, and so no `config.json`:
+/// the API is on the app's own origin). Component tests have no API server; the app calls the
+/// browser's `window.fetch`, which this replaces. Every request is recorded (see [`calls`]).
+struct FakeApi;
+
+fn fake_api(routes: &[(&str, &str, u16, &str)]) -> FakeApi {
+    let routes: js_sys::Array = routes
+        .iter()
+        .map(|&(method, path, status, body)| {
+            js_sys::Array::of4(&method.into(), &path.into(), &status.into(), &body.into())
+        })
+        .collect();
+    let install = js_sys::Function::new_with_args(
+        "routes",
+        r#"
+        window.__realFetch = window.__realFetch || window.fetch;
+        window.__calls = [];
+        window.fetch = (url, init) => {
+            const method = (init && init.method) || 'GET';
+            const path = new URL(url, location.href).pathname;
+            window.__calls.push(`${method} ${path} ${(init && init.body) || ''}`.trim());
+            const hit = routes.find(([m, p]) => m === method && p === path);
+            const [, , status, body] = hit || [null, null, 404, null];
+            const type = status < 300 ? 'application/json' : 'application/problem+json';
+            return Promise.resolve(new Response(body, { status, headers: { 'content-type': type } }));
+        };
+        "#,
+    );
+    install
+        .call1(&wasm_bindgen::JsValue::NULL, &routes)
+        .unwrap();
+    FakeApi
+}
+
+impl Drop for FakeApi {
+    fn drop(&mut self) {
+        js_sys::Function::new_no_args("if (window.__realFetch) window.fetch = window.__realFetch;")
+            .call0(&wasm_bindgen::JsValue::NULL)
+            .unwrap();
+    }
+}
+
+/// The requests the app made since the fake API was installed: "METHOD /path body".
+fn calls() -> Vec<String> {
+    let window = web_sys::window().unwrap();
+    let calls = js_sys::Reflect::get(&window, &"__calls".into()).unwrap();
+    js_sys::Array::from(&calls)
+        .iter()
+        .filter_map(|c| c.as_string())
+        .collect()
+}
+
+const ORGANIZATION: &str = r#"{"id":"0f6d2c48-5a1e-4c3b-9e7d-2b8a4f1c6e30","alias":"demo",
+    "name":"Demo","login_methods":["email_code","password"]}"#;
+
+fn session_json() -> String {
+    format!(
+        r#"{{"member":{{"username":"alex","email":"alex@example.com"}},
+            "organization":{ORGANIZATION},"expires_at":1700086400,"now":1700000000,
+            "requirements":[{{"kind":"update_password","deadline":1700259200}}]}}"#
+    )
+}
+
+fn flow_json(id: &str) -> String {
+    format!(
+        r#"{{"id":"{id}","state":"choose_method","expires_at":1700001800,"now":1700000000,
+            "organization":{ORGANIZATION},"username":"alex"}}"#
+    )
+}
+
+fn problem_json(status: u16, code: &str, extra: &str) -> String {
+    format!(r#"{{"title":"t","status":{status},"code":"{code}"{extra}}}"#)
+}
+
+fn pathname() -> String {
+    web_sys::window().unwrap().location().pathname().unwrap()
+}
+
+/// The item of the new-password checklist whose text contains `rule`.
+fn rule_item(root: &HtmlElement, rule: &str) -> HtmlElement {
+    let items = root.query_selector_all("#password-rules li").unwrap();
+    (0..items.length())
+        .map(|i| items.item(i).unwrap().unchecked_into::<HtmlElement>())
+        .find(|li| li.text_content().unwrap().contains(rule))
+        .unwrap_or_else(|| panic!("no rule {rule}"))
+}
+
+#[wasm_bindgen_test]
+async fn a_password_change_needing_a_recent_login_keeps_what_was_typed_and_logs_in_again() {
+    let session = session_json();
+    let refused = problem_json(403, "reauthentication_required", "");
+    let flow = flow_json("f2");
+    let _api = fake_api(&[
+        ("GET", "/api/v1/session", 200, &session),
+        ("POST", "/api/v1/session/password", 403, &refused),
+        ("POST", "/api/v1/flows", 200, &flow),
+    ]);
+    let (root, _app) = mount_at("/account/password");
+    let input: HtmlInputElement = find(&root, "#new-password-field");
+    // The session has arrived once the checklist knows the username.
+    type_into(&input, "alex is my new password");
+    until("the session", || {
+        rule_item(&root, "your username").class_name() == "rule unmet"
+    })
+    .await;
+    type_into(&input, "correct horse battery staple");
+    let button: HtmlButtonElement = find(&root, "form button[type=submit]");
+    button.click();
+
+    let expected = "For your security, log in again to change your password.";
+    text_when(&root, "#new-password-error", |t| t == expected).await;
+    let error: HtmlElement = find(&root, "#new-password-error");
+    assert_eq!(error.get_attribute("role").unwrap(), "alert");
+    assert_eq!(input.get_attribute("aria-invalid").unwrap(), "true");
+    assert_eq!(
+        input.value(),
+        "correct horse battery staple",
+        "what was typed stays"
+    );
+    // One way forward, where the form's button was: the focus stays where it was, as with
+    // every error.
+    assert_eq!(button.text_content().unwrap(), "Log in again");
+    assert_eq!(
+        document().active_element().unwrap().id(),
+        "new-password-field"
+    );
+
+    // It starts a login for the same Organization and username, at the method step.
+    button.click();
+    until("the method step", || pathname() == "/login/method").await;
+    assert_eq!(
+        web_sys::window().unwrap().location().search().unwrap(),
+        "?organization=demo&flow=f2"
+    );
+    let calls = calls();
+    assert!(
+        calls.contains(&r#"POST /api/v1/flows {"organization":"demo","username":"alex"}"#.into()),
+        "{calls:?}"
+    );
+    let changes = calls
+        .iter()
+        .filter(|c| c.starts_with("POST /api/v1/session/password"))
+        .count();
+    assert_eq!(
+        changes, 1,
+        "the button did not send the change again: {calls:?}"
+    );
+    root.remove();
+}
+
+#[wasm_bindgen_test]
+async fn enabling_mfa_needing_a_recent_login_offers_to_log_in_again() {
+    let session = session_json();
+    let refused = problem_json(403, "reauthentication_required", "");
+    let flow = flow_json("f3");
+    let _api = fake_api(&[
+        ("GET", "/api/v1/session", 200, &session),
+        ("POST", "/api/v1/session/mfa", 403, &refused),
+        ("POST", "/api/v1/flows", 200, &flow),
+    ]);
+    let (root, _app) = mount_at("/account/mfa");
+    let expected = "For your security, log in again to enable MFA.";
+    text_when(&root, "#mfa-error", |t| t == expected).await;
+    let button: HtmlButtonElement = find(&root, "form button[type=submit]");
+    assert_eq!(button.text_content().unwrap(), "Log in again");
+    // Whom to log in: the session, asked for once the refusal came.
+    until("the session", || {
+        calls().iter().any(|c| c == "GET /api/v1/session")
+    })
+    .await;
+    settle().await;
+    button.click();
+    until("the method step", || pathname() == "/login/method").await;
+    assert!(
+        calls().contains(&r#"POST /api/v1/flows {"organization":"demo","username":"alex"}"#.into())
+    );
+    root.remove();
+}
+
+#[wasm_bindgen_test]
+async fn enabling_mfa_tries_again_after_a_busy_server() {
+    let busy = problem_json(503, "service_busy", r#","retry_after":5"#);
+    let api = fake_api(&[("POST", "/api/v1/session/mfa", 503, &busy)]);
+    let (root, _app) = mount_at("/account/mfa");
+    let expected = "The service is busy. Please try again in a moment.";
+    text_when(&root, "#mfa-error", |t| t == expected).await;
+    // With no secret to verify a code against, the button asks for one again.
+    let button: HtmlButtonElement = find(&root, "form button[type=submit]");
+    assert_eq!(button.text_content().unwrap(), "Continue");
+    assert!(button.get_attribute("aria-disabled").is_none());
+    drop(api);
+    let enrollment = r#"{"secret":"JBSWY3DPEHPK3PXP",
+        "otpauth_uri":"otpauth://totp/Demo:alex?secret=JBSWY3DPEHPK3PXP&issuer=Demo"}"#;
+    let _api = fake_api(&[("POST", "/api/v1/session/mfa", 200, enrollment)]);
+    button.click();
+    text_when(&root, "#mfa-key", |t| t == "JBSW Y3DP EHPK 3PXP").await;
+    assert_eq!(button.text_content().unwrap(), "Continue");
+    assert_eq!(
+        find::<HtmlElement>(&root, "#mfa-error")
+            .text_content()
+            .unwrap(),
+        ""
+    );
+    root.remove();
+}
+
+#[wasm_bindgen_test]
+async fn the_password_checklist_shows_the_server_only_rules_it_refused() {
+    let session = session_json();
+    let refused = problem_json(400, "password_rejected", r#","rules":["too_guessable"]"#);
+    let _api = fake_api(&[
+        ("GET", "/api/v1/session", 200, &session),
+        ("POST", "/api/v1/session/password", 400, &refused),
+    ]);
+    let (root, _app) = mount_at("/account/password");
+    let guessable = "Not easy to guess";
+    // Listed from the start like the common-password rule, which only the server checks too.
+    assert_eq!(rule_item(&root, guessable).class_name(), "rule met");
+    assert_eq!(
+        rule_item(&root, "common or breached").class_name(),
+        "rule met"
+    );
+    let input: HtmlInputElement = find(&root, "#new-password-field");
+    type_into(&input, "qwertyuiop123456");
+    find::<HtmlButtonElement>(&root, "form button[type=submit]").click();
+    let expected = "Choose a password that meets every rule below.";
+    text_when(&root, "#new-password-error", |t| t == expected).await;
+    let item = rule_item(&root, guessable);
+    assert_eq!(item.class_name(), "rule unmet");
+    assert!(item.text_content().unwrap().contains("(not met)"));
+    assert_eq!(
+        rule_item(&root, "common or breached").class_name(),
+        "rule met"
+    );
+    // Typing again clears what the server said until it checks again.
+    type_into(&input, "qwertyuiop1234567");
+    until("the rule to reset", || {
+        rule_item(&root, guessable).class_name() == "rule met"
+    })
+    .await;
+    root.remove();
+}
+
+/// The password step with its flow loaded from the fake API.
+async fn password_step_ready(root: &HtmlElement) {
+    text_when(root, "#current-organization", |t| t == "Demo").await;
+}
+
+#[wasm_bindgen_test]
+async fn a_lock_says_when_it_ends_or_that_an_administrator_must_unlock() {
+    let flow = flow_json("f1");
+    let locked = problem_json(403, "account_locked", r#","retry_after":900"#);
+    let api = fake_api(&[
+        ("GET", "/api/v1/flows/f1", 200, &flow),
+        ("POST", "/api/v1/flows/f1/password", 403, &locked),
+    ]);
+    let (root, _app) = mount_at("/login/password?organization=demo&flow=f1");
+    password_step_ready(&root).await;
+    let input: HtmlInputElement = find(&root, "#password");
+    type_into(&input, "the right password");
+    let button: HtmlButtonElement = find(&root, "form button[type=submit]");
+    button.click();
+    let expected =
+        "Your account is locked for now after too many failed logins. Try again in 15 minutes.";
+    text_when(&root, "#password-error", |t| t == expected).await;
+    // A sentence, not a quarter of an hour of countdown with the button disabled.
+    assert_eq!(
+        find::<HtmlElement>(&root, ".countdown")
+            .text_content()
+            .unwrap(),
+        ""
+    );
+    assert!(button.get_attribute("aria-disabled").is_none());
+    assert_eq!(button.text_content().unwrap(), "Continue");
+
+    drop(api);
+    let locked = problem_json(403, "account_locked", "");
+    let _api = fake_api(&[("POST", "/api/v1/flows/f1/password", 403, &locked)]);
+    button.click();
+    let expected =
+        "Your account is locked. Contact an administrator of your Organization to unlock it.";
+    text_when(&root, "#password-error", |t| t == expected).await;
+    root.remove();
+}
+
+#[wasm_bindgen_test]
+async fn a_busy_server_counts_down_then_lets_the_member_try_again() {
+    let flow = flow_json("f1");
+    let busy = problem_json(503, "service_busy", r#","retry_after":2"#);
+    let api = fake_api(&[
+        ("GET", "/api/v1/flows/f1", 200, &flow),
+        ("POST", "/api/v1/flows/f1/password", 503, &busy),
+    ]);
+    let (root, _app) = mount_at("/login/password?organization=demo&flow=f1");
+    password_step_ready(&root).await;
+    let input: HtmlInputElement = find(&root, "#password");
+    type_into(&input, "the right password");
+    let button: HtmlButtonElement = find(&root, "form button[type=submit]");
+    button.click();
+    let expected = "The service is busy right now. You can try again when the countdown ends.";
+    text_when(&root, "#password-error", |t| t == expected).await;
+    text_when(&root, ".countdown", |t| {
+        t.starts_with("You can try again in")
+    })
+    .await;
+    button.click();
+    settle().await;
+    let sent = |calls: Vec<String>| {
+        calls
+            .iter()
+            .filter(|c| c.starts_with("POST /api/v1/flows/f1/password"))
+            .count()
+    };
+    assert_eq!(sent(calls()), 1, "nothing is sent while counting down");
+
+    text_when(&root, ".countdown", str::is_empty).await;
+    drop(api);
+    let wrong = problem_json(401, "invalid_credentials", "");
+    let _api = fake_api(&[("POST", "/api/v1/flows/f1/password", 401, &wrong)]);
+    button.click();
+    let expected = "That did not work. Check what you entered and try again.";
+    text_when(&root, "#password-error", |t| t == expected).await;
+    assert_eq!(sent(calls()), 1, "tried again once the countdown ended");
+    assert_eq!(input.value(), "the right password");
+    root.remove();
+}

@@ -3,20 +3,48 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos::web_sys::SubmitEvent;
 use member_login_api::session::{password_rules_broken, PasswordRule, Session, VerifyMfa};
+use member_login_api::ProblemCode;
 
 use super::{focus_when_mounted, FieldError, ShowPasswordToggle, StepKit, SubmitButton};
 use crate::api_client::ClientError;
 use crate::wizard::Step;
 use crate::{device, messages};
 
-/// Loads the session for an account step; a refusal goes to the error line.
-fn load_session(kit: StepKit, session: RwSignal<Option<Session>>) {
+/// Loads the session for an account step; a refusal goes to the error line unless `quiet`.
+fn load_session(kit: StepKit, session: RwSignal<Option<Session>>, quiet: bool) {
     spawn_local(async move {
         match kit.api().session().await {
             Ok(s) => session.set(Some(s)),
+            Err(_) if quiet => {}
             Err(err) => kit.error.set(Some(messages::client_error(&err).into())),
         }
     });
+}
+
+/// Whether a sensitive change was refused because the login is too old (the server wants one
+/// within the last minutes, so that a stolen session cookie alone cannot take the account).
+fn needs_recent_login(err: &ClientError) -> bool {
+    matches!(err, ClientError::Problem(p) if p.code == ProblemCode::ReauthenticationRequired)
+}
+
+/// Starts a new login for the same member: a flow for their Organization with their username
+/// given, shown at its method step (errors go to this step's error line). Without the session,
+/// the username step of the Organization known. The login ends at the done step, whose
+/// checklist leads back to the account screens.
+fn log_in_again(kit: StepKit, session: Option<Session>) {
+    kit.state.flow.set(None);
+    let Some(Session {
+        member,
+        organization,
+        ..
+    }) = session
+    else {
+        kit.go(&Step::Username.url(&kit.organization_alias(), None), false);
+        return;
+    };
+    kit.state.username.set(member.username.clone());
+    kit.state.organization.set(Some(organization.clone()));
+    kit.start_flow(Step::Landing, organization.alias, member.username);
 }
 
 /// The way back to the checklist.
@@ -37,7 +65,8 @@ pub fn UpdatePasswordStep() -> impl IntoView {
     let field = NodeRef::<Input>::new();
     focus_when_mounted(field);
     let session = RwSignal::new(None::<Session>);
-    load_session(kit, session);
+    load_session(kit, session, false);
+    let reauth = RwSignal::new(false);
     let password = RwSignal::new(String::new());
     let shown = RwSignal::new(false);
     let server_rules = RwSignal::new(Vec::<PasswordRule>::new());
@@ -61,6 +90,10 @@ pub fn UpdatePasswordStep() -> impl IntoView {
     let on_submit = move |ev: SubmitEvent| {
         ev.prevent_default();
         if kit.blocked() {
+            return;
+        }
+        if reauth.get_untracked() {
+            log_in_again(kit, session.get_untracked());
             return;
         }
         let typed = password.get_untracked();
@@ -90,6 +123,11 @@ pub fn UpdatePasswordStep() -> impl IntoView {
                     server_rules.set(p.rules.clone());
                     kit.error.set(Some(messages::problem(p.code).into()));
                 }
+                // What was typed stays in the field; the button now starts the login.
+                Err(err) if needs_recent_login(&err) => {
+                    reauth.set(true);
+                    kit.error.set(Some(messages::LOG_IN_AGAIN_PASSWORD.into()));
+                }
                 Err(err) => kit.fail(err, Step::Done),
             }
         });
@@ -110,6 +148,7 @@ pub fn UpdatePasswordStep() -> impl IntoView {
         PasswordRule::TooLong,
         PasswordRule::ContainsUsername,
         PasswordRule::Common,
+        PasswordRule::TooGuessable,
     ];
     view! {
         <h1>"Update password"</h1>
@@ -167,7 +206,7 @@ pub fn UpdatePasswordStep() -> impl IntoView {
                         .collect_view()}
                 </ul>
                 <FieldError id="new-password-error" kit=kit />
-                <SubmitButton busy=kit.busy />
+                <SubmitButton busy=kit.busy log_in_again=reauth />
             </form>
             <BackToChecklist />
         </Show>
@@ -184,12 +223,28 @@ pub fn EnableMfaStep() -> impl IntoView {
     let codes = RwSignal::new(None::<Vec<String>>);
     let typed = RwSignal::new(String::new());
     let copied = RwSignal::new(None::<&'static str>);
-    spawn_local(async move {
-        match kit.api().start_mfa().await {
-            Ok(e) => enrollment.set(Some(e)),
-            Err(err) => kit.error.set(Some(messages::client_error(&err).into())),
-        }
-    });
+    // Known only once a recent login is needed: whom to log in again.
+    let session = RwSignal::new(None::<Session>);
+    let reauth = RwSignal::new(false);
+    let needs_login = move || {
+        reauth.set(true);
+        kit.error.set(Some(messages::LOG_IN_AGAIN_MFA.into()));
+        load_session(kit, session, true);
+    };
+    let start = move || {
+        kit.busy.set(true);
+        spawn_local(async move {
+            let result = kit.api().start_mfa().await;
+            kit.busy.set(false);
+            match result {
+                Ok(e) => enrollment.set(Some(e)),
+                Err(ClientError::Cancelled) => {}
+                Err(err) if needs_recent_login(&err) => needs_login(),
+                Err(err) => kit.error.set(Some(messages::client_error(&err).into())),
+            }
+        });
+    };
+    start();
     focus_when_mounted(field);
 
     let qr_svg = move || {
@@ -223,6 +278,15 @@ pub fn EnableMfaStep() -> impl IntoView {
         if kit.blocked() {
             return;
         }
+        if reauth.get_untracked() {
+            log_in_again(kit, session.get_untracked());
+            return;
+        }
+        if enrollment.with_untracked(Option::is_none) {
+            kit.error.set(None);
+            start();
+            return;
+        }
         let Some(code) = member_login_api::flow::normalize_code(&typed.get_untracked(), 6) else {
             kit.error
                 .set(Some(messages::CODE_INCOMPLETE_AUTHENTICATOR.into()));
@@ -235,6 +299,7 @@ pub fn EnableMfaStep() -> impl IntoView {
             kit.busy.set(false);
             match result {
                 Ok(r) => codes.set(Some(r.recovery_codes)),
+                Err(err) if needs_recent_login(&err) => needs_login(),
                 Err(err) => kit.error.set(Some(messages::client_error(&err).into())),
             }
         });
@@ -306,7 +371,7 @@ pub fn EnableMfaStep() -> impl IntoView {
                     aria-describedby="mfa-error"
                 />
                 <FieldError id="mfa-error" kit=kit />
-                <SubmitButton busy=kit.busy />
+                <SubmitButton busy=kit.busy log_in_again=reauth />
             </form>
             <BackToChecklist />
         </Show>

@@ -31,7 +31,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_router::hooks::{use_navigate, use_query_map};
 use leptos_router::NavigateOptions;
-use member_login_api::flow::Flow;
+use member_login_api::flow::{CreateFlow, Flow};
 use wasm_bindgen::JsCast;
 
 use crate::api_client::{ClientError, RequestScope};
@@ -166,8 +166,8 @@ impl StepKit {
         }
     }
 
-    /// Handles a refused call at step `here`: explains it, counts down, or silently restarts an
-    /// expired flow keeping the Organization and username.
+    /// Handles a refused call at step `here`: explains it, counts down (too many requests, a
+    /// busy server), or silently restarts an expired flow keeping the Organization and username.
     pub fn fail(&self, err: ClientError, here: Step) {
         let problem = match &err {
             ClientError::Problem(p) => p,
@@ -178,12 +178,13 @@ impl StepKit {
             }
         };
         match react(problem) {
-            Reaction::Explain(code) => self.error.set(Some(messages::problem(code).into())),
+            Reaction::Explain(_) => self.error.set(Some(messages::refusal(problem).into())),
             Reaction::WrongCode { attempts_left } => {
                 self.error.set(Some(messages::attempts_left(attempts_left)))
             }
             Reaction::Wait { seconds } => {
-                self.error.set(Some(messages::TOO_MANY_ATTEMPTS.into()));
+                self.error
+                    .set(Some(messages::wait_reason(problem.code).into()));
                 self.wait_until.set(Some(device_now() + seconds as f64));
             }
             Reaction::Restart(flow) => {
@@ -229,6 +230,18 @@ impl StepKit {
                 Ok(flow) => kit.show(flow, here, here == Step::Password, true),
                 Err(err) => kit.fail(err, here),
             }
+        });
+    }
+
+    /// Starts a login flow for `organization` with `username` given, as the step's submission,
+    /// and moves to the step it is at.
+    pub fn start_flow(&self, here: Step, organization: String, username: String) {
+        self.submit(here, false, move |api| async move {
+            api.create_flow(&CreateFlow {
+                organization,
+                username: Some(username),
+            })
+            .await
         });
     }
 
@@ -317,13 +330,25 @@ fn Notice() -> impl IntoView {
     text.map(|t| view! { <p class="notice" role="status">{t}</p> })
 }
 
-/// The step's submit button: "Continue", and "Checking…" while its request is in flight
-/// (`aria-disabled`, so it keeps the focus and screen readers still find it).
+/// The step's submit button: "Continue", "Checking…" while its request is in flight
+/// (`aria-disabled`, so it keeps the focus and screen readers still find it), and "Log in
+/// again" once `log_in_again` holds (the account steps, when a recent login is needed).
 #[component]
-fn SubmitButton(#[prop(into)] busy: Signal<bool>) -> impl IntoView {
+fn SubmitButton(
+    #[prop(into)] busy: Signal<bool>,
+    #[prop(optional)] log_in_again: Option<RwSignal<bool>>,
+) -> impl IntoView {
     view! {
         <button type="submit" class="button primary" aria-disabled=move || busy.get().then_some("true")>
-            {move || if busy.get() { "Checking…" } else { "Continue" }}
+            {move || {
+                if busy.get() {
+                    "Checking…"
+                } else if log_in_again.is_some_and(|again| again.get()) {
+                    "Log in again"
+                } else {
+                    "Continue"
+                }
+            }}
         </button>
     }
 }

@@ -27,7 +27,7 @@ pub fn OrganizationStep() -> impl IntoView {
             .or(remembered)
             .unwrap_or_default(),
     );
-    let error = RwSignal::new(None::<&'static str>);
+    let error = RwSignal::new(None::<String>);
     let field = NodeRef::<Input>::new();
     focus_when_mounted(field);
 
@@ -60,7 +60,7 @@ pub fn OrganizationStep() -> impl IntoView {
                     );
                 }
                 Err(ClientError::Cancelled) => {}
-                Err(err) => error.set(Some(messages::client_error(&err))),
+                Err(err) => error.set(Some(messages::client_error(&err).into())),
             }
         });
     };
@@ -68,7 +68,7 @@ pub fn OrganizationStep() -> impl IntoView {
         typed.set(text.clone());
         match OrganizationKey::parse(text) {
             Ok(key) => look_up(key),
-            Err(why) => error.set(Some(messages::organization_input(why))),
+            Err(why) => error.set(Some(messages::organization_input(why).into())),
         }
     }
 
@@ -83,7 +83,7 @@ pub fn OrganizationStep() -> impl IntoView {
                 look_up(key);
             }
             Err(why) => {
-                error.set(Some(messages::organization_input(why)));
+                error.set(Some(messages::organization_input(why).into()));
                 if let Some(input) = field.get_untracked() {
                     let _ = input.focus();
                 }
@@ -106,8 +106,8 @@ pub fn OrganizationStep() -> impl IntoView {
                 node_ref=field
                 prop:value=move || typed.get()
                 on:input=move |ev| typed.set(event_target_value(&ev))
-                aria-invalid=move || error.get().is_some().then_some("true")
-                aria-describedby=move || error.get().is_some().then_some("organization-error")
+                aria-invalid=move || error.with(Option::is_some).then_some("true")
+                aria-describedby=move || error.with(Option::is_some).then_some("organization-error")
             />
             <p id="organization-error" class="field-error" role="alert">
                 {move || error.get()}

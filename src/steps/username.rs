@@ -3,7 +3,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos::web_sys::SubmitEvent;
 use leptos_router::components::Redirect;
-use member_login_api::flow::{normalize_username, CreateFlow};
+use member_login_api::flow::normalize_username;
 use member_login_api::OrganizationKey;
 
 use super::{
@@ -51,13 +51,7 @@ pub fn UsernameStep() -> impl IntoView {
                 return;
             };
             let organization = kit.organization_alias();
-            kit.submit(Step::Username, false, move |api| async move {
-                api.create_flow(&CreateFlow {
-                    organization,
-                    username: Some(username),
-                })
-                .await
-            });
+            kit.start_flow(Step::Username, organization, username);
         }
     };
     let has_error = move || kit.error_text().is_some();
