@@ -2,13 +2,15 @@
 //! becomes a [`ClientError`], which [`crate::messages`] turns into words; nothing here shows
 //! text from the server.
 //!
-//! Requests carry the CSRF header, send cookies (the API may be on another origin), give up
-//! after [`TIMEOUT_MS`], and are aborted when the step that made them goes away
-//! ([`RequestScope`]).
+//! Requests go through gloo-net's `http` module (built without its `json` feature: answers are
+//! read by the browser's own JSON parser and [`crate::js_de`]). They carry the CSRF header, send
+//! cookies (the API may be on another origin), give up after [`TIMEOUT_MS`], and are aborted
+//! when the step that made them goes away ([`RequestScope`]).
 
 use std::cell::RefCell;
 use std::rc::Rc;
 
+use gloo_net::http::{Method, Request, RequestBuilder, Response};
 use leptos::prelude::on_cleanup;
 use member_login_api::flow::{
     CreateFlow, Flow, SubmitPassword, SubmitSecondFactor, SubmitUsername, VerifyCode,
@@ -20,9 +22,8 @@ use member_login_api::{
 };
 use serde::de::DeserializeOwned;
 use serde::Serialize;
-use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{AbortController, RequestCredentials, RequestInit, Response};
+use web_sys::{AbortController, RequestCredentials};
 
 /// A request that has not answered after this long is given up, with a message and a retry.
 pub const TIMEOUT_MS: i32 = 15_000;
@@ -70,9 +71,9 @@ async fn api_base() -> String {
         #[serde(default)]
         api_base: String,
     }
-    match fetch("/config.json", &RequestInit::new()).await {
+    match Request::get("/config.json").send().await {
         Ok(resp) if resp.ok() => {
-            let base = json_body::<RuntimeConfig>(&resp)
+            let base = json_body::<RuntimeConfig>(resp)
                 .await
                 .map(|c| c.api_base.trim_end_matches('/').to_owned())
                 .unwrap_or_default();
@@ -89,17 +90,10 @@ async fn api_base() -> String {
     }
 }
 
-/// The browser's `fetch`: the response, or the error it was rejected with.
-async fn fetch(url: &str, init: &RequestInit) -> Result<Response, wasm_bindgen::JsValue> {
-    let window = web_sys::window().expect("the app runs in a window");
-    JsFuture::from(window.fetch_with_str_and_init(url, init))
-        .await
-        .map(Response::unchecked_from_js)
-}
-
-/// A response body parsed by the browser's own JSON parser, then typed.
-async fn json_body<T: DeserializeOwned>(response: &Response) -> Option<T> {
-    let promise = response.json().ok()?;
+/// A response body parsed by the browser's own JSON parser (not gloo-net's `json`, which
+/// would bring serde_json), then typed.
+async fn json_body<T: DeserializeOwned>(response: Response) -> Option<T> {
+    let promise = web_sys::Response::from(response).json().ok()?;
     let value = JsFuture::from(promise).await.ok()?;
     crate::js_de::from_js(value)
 }
@@ -126,9 +120,29 @@ impl RequestScope {
 
     async fn send(
         &self,
-        method: &str,
+        method: Method,
         path: &str,
         body: Option<&impl Serialize>,
+    ) -> Result<Response, ClientError> {
+        let body = match body {
+            Some(body) => {
+                let serializer = serde_wasm_bindgen::Serializer::json_compatible();
+                let value = body
+                    .serialize(&serializer)
+                    .map_err(|_| ClientError::Network)?;
+                Some(js_sys::JSON::stringify(&value).map_err(|_| ClientError::Network)?)
+            }
+            None => None,
+        };
+        self.fetch(method, path, body).await
+    }
+
+    /// The request itself, one copy for every body type.
+    async fn fetch(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<js_sys::JsString>,
     ) -> Result<Response, ClientError> {
         let controller = AbortController::new().map_err(|_| ClientError::Network)?;
         self.live.borrow_mut().push(controller.clone());
@@ -140,27 +154,23 @@ impl RequestScope {
                 controller.abort();
             })
         };
-        let init = RequestInit::new();
-        init.set_method(method);
-        init.set_credentials(RequestCredentials::Include);
-        init.set_signal(Some(&controller.signal()));
-        let headers = js_sys::Object::new();
-        let header = |name: &str, value: &str| {
-            let _ = js_sys::Reflect::set(&headers, &name.into(), &value.into());
+        let url = format!("{}{path}", api_base().await);
+        let request = RequestBuilder::new(&url)
+            .method(method)
+            .credentials(RequestCredentials::Include)
+            .abort_signal(Some(&controller.signal()))
+            .header("Accept", "application/json")
+            .header(CSRF_HEADER, "1");
+        let request = match body {
+            Some(text) => request
+                .header("Content-Type", "application/json")
+                .body(text),
+            None => request.build(),
         };
-        header("Accept", "application/json");
-        header(CSRF_HEADER, "1");
-        if let Some(body) = body {
-            let serializer = serde_wasm_bindgen::Serializer::json_compatible();
-            let value = body
-                .serialize(&serializer)
-                .map_err(|_| ClientError::Network)?;
-            let text = js_sys::JSON::stringify(&value).map_err(|_| ClientError::Network)?;
-            header("Content-Type", "application/json");
-            init.set_body(&text);
-        }
-        init.set_headers(&headers);
-        let result = fetch(&format!("{}{path}", api_base().await), &init).await;
+        let result = match request {
+            Ok(request) => request.send().await,
+            Err(error) => Err(error),
+        };
         drop(timer);
         self.live
             .borrow_mut()
@@ -178,32 +188,33 @@ impl RequestScope {
 
     async fn call<T: DeserializeOwned>(
         &self,
-        method: &str,
+        method: Method,
         path: &str,
         body: Option<&impl Serialize>,
     ) -> Result<T, ClientError> {
         let response = self.send(method, path, body).await?;
         if response.ok() {
-            return json_body(&response)
+            let status = response.status();
+            return json_body(response)
                 .await
-                .ok_or(ClientError::Unexpected(response.status()));
+                .ok_or(ClientError::Unexpected(status));
         }
-        Err(problem_of(&response).await)
+        Err(problem_of(response).await)
     }
 
     pub async fn find_organization(
         &self,
         key: &OrganizationKey,
     ) -> Result<Organization, ClientError> {
-        self.call("GET", &organization_path(key), NONE).await
+        self.call(Method::GET, &organization_path(key), NONE).await
     }
 
     pub async fn create_flow(&self, body: &CreateFlow) -> Result<Flow, ClientError> {
-        self.call("POST", FLOWS_PATH, Some(body)).await
+        self.call(Method::POST, FLOWS_PATH, Some(body)).await
     }
 
     pub async fn flow(&self, id: &str) -> Result<Flow, ClientError> {
-        self.call("GET", &flow_path(id, ""), NONE).await
+        self.call(Method::GET, &flow_path(id, ""), NONE).await
     }
 
     pub async fn submit_username(
@@ -241,34 +252,42 @@ impl RequestScope {
         step: &str,
         body: Option<&impl Serialize>,
     ) -> Result<Flow, ClientError> {
-        self.call("POST", &flow_path(id, step), body).await
+        self.call(Method::POST, &flow_path(id, step), body).await
     }
 
     pub async fn session(&self) -> Result<Session, ClientError> {
-        self.call("GET", SESSION_PATH, NONE).await
+        self.call(Method::GET, SESSION_PATH, NONE).await
     }
 
     pub async fn change_password(&self, body: &ChangePassword) -> Result<Session, ClientError> {
-        self.call("POST", &format!("{SESSION_PATH}/password"), Some(body))
-            .await
+        self.call(
+            Method::POST,
+            &format!("{SESSION_PATH}/password"),
+            Some(body),
+        )
+        .await
     }
 
     pub async fn start_mfa(&self) -> Result<MfaEnrollment, ClientError> {
-        self.call("POST", &format!("{SESSION_PATH}/mfa"), NONE)
+        self.call(Method::POST, &format!("{SESSION_PATH}/mfa"), NONE)
             .await
     }
 
     pub async fn verify_mfa(&self, body: &VerifyMfa) -> Result<RecoveryCodes, ClientError> {
-        self.call("POST", &format!("{SESSION_PATH}/mfa/verify"), Some(body))
-            .await
+        self.call(
+            Method::POST,
+            &format!("{SESSION_PATH}/mfa/verify"),
+            Some(body),
+        )
+        .await
     }
 
     pub async fn logout(&self) -> Result<(), ClientError> {
-        let resp = self.send("DELETE", SESSION_PATH, NONE).await?;
+        let resp = self.send(Method::DELETE, SESSION_PATH, NONE).await?;
         if resp.ok() {
             Ok(())
         } else {
-            Err(problem_of(&resp).await)
+            Err(problem_of(resp).await)
         }
     }
 }
@@ -292,9 +311,10 @@ fn timeout(ms: i32, f: impl FnOnce() + 'static) -> impl Drop {
     )
 }
 
-async fn problem_of(response: &Response) -> ClientError {
+async fn problem_of(response: Response) -> ClientError {
+    let status = response.status();
     match json_body::<Problem>(response).await {
         Some(problem) => ClientError::Problem(Box::new(problem)),
-        None => ClientError::Unexpected(response.status()),
+        None => ClientError::Unexpected(status),
     }
 }

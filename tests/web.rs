@@ -332,10 +332,13 @@ fn fake_api(routes: &[(&str, &str, u16, &str)]) -> FakeApi {
         r#"
         window.__realFetch = window.__realFetch || window.fetch;
         window.__calls = [];
-        window.fetch = (url, init) => {
-            const method = (init && init.method) || 'GET';
-            const path = new URL(url, location.href).pathname;
-            window.__calls.push(`${method} ${path} ${(init && init.body) || ''}`.trim());
+        // gloo-net calls fetch(request); fetch(url, init) works too.
+        window.fetch = async (input, init) => {
+            const request = new Request(input, init);
+            const { method } = request;
+            const path = new URL(request.url).pathname;
+            const sent = await request.text();
+            window.__calls.push(`${method} ${path} ${sent}`.trim());
             const hit = routes.find(([m, p]) => m === method && p === path);
             const [, , status, body] = hit || [null, null, 404, null];
             const type = status < 300 ? 'application/json' : 'application/problem+json';
