@@ -1157,3 +1157,32 @@ async fn the_session_lists_pending_requirements_and_an_overdue_grace_period_lock
     let session: Session = server.get("/api/v1/session").await.json().await.unwrap();
     assert!(session.requirements[0].deadline - session.now > 3 * 86400 - 5);
 }
+
+#[tokio::test]
+async fn usernames_match_whatever_their_case() {
+    let server = start().await;
+    // "Sam" is the member sam: the code goes to sam's address, and logs sam in.
+    let flow = server.flow_for("Sam").await;
+    assert_eq!(flow.username.as_deref(), Some("sam"));
+    assert_eq!(server.send_code(&flow).await.status(), 200);
+    let code = server.code_number("sam@demo.example", 1).await;
+    assert_eq!(server.verify(&flow, &code).await.status(), 200);
+    let session: Session = server.get("/api/v1/session").await.json().await.unwrap();
+    assert_eq!(session.member.username, "sam");
+    // A password login in another case, too.
+    let flow = server.flow_for("ALEX").await;
+    assert_eq!(server.password(&flow, ALEX_PASSWORD).await.status(), 200);
+    // And no second member can take the name in another case.
+    let out = server.cli(&[
+        "member",
+        "create",
+        "--org",
+        "demo",
+        "--username",
+        "SAM",
+        "--email",
+        "impostor@demo.example",
+    ]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("exists already"));
+}

@@ -547,7 +547,12 @@ async fn members_are_found_by_id_and_username(s: &Subject) {
     assert!(s.member("nope").await.unwrap().is_none());
     assert!(s.member_by_username(ACME, "bo").await.unwrap().is_none());
     assert!(s.member_by_username(GLOBEX, "kim").await.unwrap().is_none());
-    assert!(s.member_by_username(ACME, "KIM").await.unwrap().is_none());
+    // Case does not matter: "KIM" is kim.
+    let upper = s.member_by_username(ACME, "KIM").await.unwrap().unwrap();
+    assert_eq!(
+        (upper.id.as_str(), upper.username.as_str()),
+        (kim.id.as_str(), "kim")
+    );
 
     let names = |members: Vec<MemberRecord>| -> Vec<String> {
         members.into_iter().map(|m| m.username).collect()
@@ -568,13 +573,31 @@ async fn member_ids_are_found_by_username(s: &Subject) {
     let id = |org: &'static str, username: &'static str| async move {
         s.member_id_by_username(org, username).await.unwrap()
     };
-    assert_eq!(id(ACME, "kim").await, Some(kim.id));
+    assert_eq!(id(ACME, "kim").await, Some(kim.id.clone()));
+    assert_eq!(id(ACME, "KIM").await, Some(kim.id));
     assert_eq!(id(GLOBEX, "kim").await, Some(other.id));
-    for (org, username) in [(ACME, "sam"), (ACME, "KIM"), (ACME, ""), ("nope", "kim")] {
+    for (org, username) in [(ACME, "sam"), (ACME, ""), ("nope", "kim")] {
         assert_eq!(id(org, username).await, None, "{org} {username}");
     }
 }
 conformance!(member_ids_are_found_by_username);
+
+async fn usernames_are_unique_whatever_their_case(s: &Subject) {
+    let kim = acme_and_kim(s).await;
+    let again = NewMember {
+        organization_id: ACME.into(),
+        username: "Kim".into(),
+        email: "other@acme.example".into(),
+        password_hash: None,
+    };
+    assert!(!s.ensure_member(&again).await.unwrap(), "Kim is kim");
+    let kept = s.member_by_username(ACME, "kIM").await.unwrap().unwrap();
+    assert_eq!((&kept.id, &kept.email), (&kim.id, &kim.email));
+    // Unlocking by username finds the member in any case, too.
+    s.lock_member(&kept.id).await.unwrap();
+    assert!(s.set_member_locked(ACME, "KIM", false).await.unwrap());
+}
+conformance!(usernames_are_unique_whatever_their_case);
 
 fn counted(failed_logins: i64, lockouts: i64) -> Option<FailedLogins> {
     Some(FailedLogins {

@@ -35,6 +35,13 @@ pub fn canonical_username(input: &str) -> Option<String> {
     member_login_api::flow::normalize_username(&composed)
 }
 
+/// The form in which usernames are compared: two usernames are the same member's when their
+/// keys are equal. Case does not matter ("Sam" is "sam"); the username keeps its case for
+/// display.
+pub fn username_key(username: &str) -> String {
+    username.to_lowercase()
+}
+
 /// The name a state is stored under.
 pub fn state_name(state: FlowState) -> &'static str {
     match state {
@@ -78,7 +85,8 @@ pub struct Flow {
     pub id: String,
     pub organization_id: String,
     pub state: FlowState,
-    /// As typed (normalised), whether or not a member has it.
+    /// As typed, in its compared form (NFKC, lower case: see `username_key`), whether or not
+    /// a member has it.
     pub username: Option<String>,
     /// The member with that username, if there is one.
     pub member_id: Option<String>,
@@ -299,6 +307,8 @@ mod tests {
         assert_eq!(canonical_username("ﬁona").as_deref(), Some("fiona"));
         assert_eq!(canonical_username("al\u{200B}ex"), None);
         assert_eq!(canonical_username("ad\u{202E}nim"), None);
+        assert_eq!(username_key("Sam"), username_key("sam"));
+        assert_eq!(username_key("ÉLODIE"), "élodie");
         assert_eq!(canonical_username(""), None);
     }
 

@@ -21,7 +21,8 @@ use member_login_api::flow::{
 use member_login_api::{LoginMethod, OrganizationKey, ProblemCode, CODE_LENGTH};
 
 use self::flow::{
-    canonical_username, resend_cooldown, CodeCheck, Flow, FlowState, Outcome, CODE_RUN_SECONDS,
+    canonical_username, resend_cooldown, username_key, CodeCheck, Flow, FlowState, Outcome,
+    CODE_RUN_SECONDS,
 };
 use crate::error::{Error, Result};
 use crate::guard::ClientIp;
@@ -210,7 +211,11 @@ pub async fn create(
         .await?
         .ok_or_else(not_found)?;
     let username = match body.username {
-        Some(name) => Some(canonical_username(&name).ok_or_else(invalid_username)?),
+        Some(name) => Some(
+            canonical_username(&name)
+                .map(|name| username_key(&name))
+                .ok_or_else(invalid_username)?,
+        ),
         None => None,
     };
     let flow = start_flow(&state, &org, username).await?;
@@ -248,7 +253,9 @@ pub async fn username(
         FlowState::ChooseMethod,
         FlowState::EmailCode,
     ])?;
-    let name = canonical_username(&body.username).ok_or_else(invalid_username)?;
+    let name = canonical_username(&body.username)
+        .map(|name| username_key(&name))
+        .ok_or_else(invalid_username)?;
     let member_id = state
         .db
         .member_id_by_username(&org.public.id, &name)

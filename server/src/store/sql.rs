@@ -73,7 +73,7 @@ macro_rules! sql_store {
         use member_login_api::{Organization, OrganizationKey};
 
         use crate::error::Result;
-        use crate::login::flow::{state_name, Flow};
+        use crate::login::flow::{state_name, username_key, Flow};
         use crate::store::sql::{FlowRow, FLOW_COLUMNS, MEMBER_COLUMNS};
         use crate::store::{
             decode_methods, encode_methods, CodeSends, FailedLogins, Flows, Hit, Maintenance,
@@ -223,10 +223,10 @@ macro_rules! sql_store {
             ) -> Result<Option<MemberRecord>> {
                 Ok(sqlx::query_as(&format!(
                     "SELECT {MEMBER_COLUMNS} FROM members
-                     WHERE organization_id = $1 AND username = $2"
+                     WHERE organization_id = $1 AND username_key = $2"
                 ))
                 .bind(organization_id)
-                .bind(username)
+                .bind(username_key(username))
                 .fetch_optional(&self.pool)
                 .await?)
             }
@@ -238,10 +238,10 @@ macro_rules! sql_store {
             ) -> Result<Option<String>> {
                 let (id,): (String,) = sqlx::query_as(
                     "SELECT COALESCE((SELECT id FROM members
-                                      WHERE organization_id = $1 AND username = $2), '')",
+                                      WHERE organization_id = $1 AND username_key = $2), '')",
                 )
                 .bind(organization_id)
-                .bind(username)
+                .bind(username_key(username))
                 .fetch_one(&self.pool)
                 .await?;
                 Ok(Some(id).filter(|id| !id.is_empty()))
@@ -259,12 +259,14 @@ macro_rules! sql_store {
 
             async fn ensure_member(&self, member: &NewMember) -> Result<bool> {
                 let done = sqlx::query(
-                    "INSERT INTO members (id, organization_id, username, email, password_hash)
-                     VALUES ($1, $2, $3, $4, $5) ON CONFLICT (organization_id, username) DO NOTHING",
+                    "INSERT INTO members
+                         (id, organization_id, username, username_key, email, password_hash)
+                     VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
                 )
                 .bind(uuid::Uuid::new_v4().to_string())
                 .bind(&member.organization_id)
                 .bind(&member.username)
+                .bind(username_key(&member.username))
                 .bind(&member.email)
                 .bind(&member.password_hash)
                 .execute(&self.pool)
@@ -367,11 +369,11 @@ macro_rules! sql_store {
                                 CASE WHEN $1 THEN mfa_required_since ELSE NULL END,
                             password_renewal_required_since =
                                 CASE WHEN $1 THEN password_renewal_required_since ELSE NULL END
-                     WHERE organization_id = $2 AND username = $3",
+                     WHERE organization_id = $2 AND username_key = $3",
                 )
                 .bind(locked)
                 .bind(organization_id)
-                .bind(username)
+                .bind(username_key(username))
                 .execute(&self.pool)
                 .await?;
                 Ok(done.rows_affected() == 1)
