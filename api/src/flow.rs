@@ -45,6 +45,9 @@ pub enum FlowMessage {
     CodeSent,
     /// The flow replaced an expired one; earlier answers were kept.
     FlowRestarted,
+    /// A code sent earlier for this flow is still valid: no new email was sent. The flow's
+    /// `code.resend_available_at` says when a new one may be asked for.
+    CodeAlreadySent,
     #[serde(other)]
     Unknown,
 }

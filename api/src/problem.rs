@@ -50,6 +50,9 @@ pub enum ProblemCode {
     AccountLocked,
     /// Too many requests; `retry_after` (and the `Retry-After` header) says when to try again.
     RateLimited,
+    /// A code was emailed to this username a moment ago (for another flow): a new one may be
+    /// sent after `retry_after` seconds. Not an error of the member's: a cooldown.
+    ResendCooldown,
     /// A state-changing call without the custom header or from an origin not allowed.
     CsrfRejected,
     /// No valid session.
@@ -71,7 +74,7 @@ pub enum ProblemCode {
 impl ProblemCode {
     /// Every code the server can answer (all but `Unknown`), for documents and tests that
     /// must list them all.
-    pub const ALL: [ProblemCode; 24] = [
+    pub const ALL: [ProblemCode; 25] = [
         Self::InvalidOrganization,
         Self::OrganizationNotFound,
         Self::NotFound,
@@ -90,6 +93,7 @@ impl ProblemCode {
         Self::InvalidCredentials,
         Self::AccountLocked,
         Self::RateLimited,
+        Self::ResendCooldown,
         Self::CsrfRejected,
         Self::Unauthenticated,
         Self::PasswordRejected,
@@ -116,7 +120,7 @@ impl ProblemCode {
             Self::FlowExpired => 410,
             Self::PayloadTooLarge => 413,
             Self::UnsupportedMediaType => 415,
-            Self::RateLimited => 429,
+            Self::RateLimited | Self::ResendCooldown => 429,
             Self::Internal | Self::Unknown => 500,
             Self::ServiceBusy => 503,
         }

@@ -102,6 +102,15 @@ impl Error {
         })
     }
 
+    /// 429: a code went out a moment ago (for another flow); a new one after `seconds`.
+    pub fn resend_cooldown(seconds: i64) -> Self {
+        Self::new(
+            ProblemCode::ResendCooldown,
+            "A code was sent a moment ago; a new one can be sent soon",
+        )
+        .with(|p| p.retry_after = Some(seconds.max(1) as u64))
+    }
+
     /// The one answer for a wrong username, password or code.
     pub fn invalid_credentials() -> Self {
         Self::new(

@@ -177,11 +177,23 @@ impl Flow {
             FlowState::ChooseMethod,
             FlowState::EmailCode,
         ])?;
+        if self.username.as_ref() == Some(&username) && self.state == FlowState::EmailCode {
+            // "Change" to the same username: the code on its way stays good.
+            return Ok(());
+        }
         self.username = Some(username);
         self.member_id = member_id;
         self.state = FlowState::ChooseMethod;
         self.code = None;
         Ok(())
+    }
+
+    /// Whether a code sent for this flow can still be used and no new one may be sent yet:
+    /// asking again then answers with that code's status, not a refusal.
+    pub fn code_on_its_way(&self, now: i64) -> bool {
+        self.state == FlowState::EmailCode
+            && self.code.as_ref().is_some_and(|c| c.expires_at > now)
+            && self.resend_available_at.is_some_and(|at| at > now)
     }
 
     /// A code was sent, the `sent`th of the current run; the next may be sent at `next_at`.
@@ -396,11 +408,18 @@ mod tests {
     }
 
     #[test]
-    fn a_changed_username_forgets_the_code() {
+    fn a_changed_username_forgets_the_code_and_the_same_one_keeps_it() {
+        let mut same = flow_at_code();
+        same.submit_username("kim".into(), Some("m".into()))
+            .unwrap();
+        assert_eq!(same, flow_at_code());
+        assert!(same.code_on_its_way(NOW + 29));
+        assert!(!same.code_on_its_way(NOW + 30), "resend allowed from then");
         let mut flow = flow_at_code();
         flow.submit_username("sam".into(), None).unwrap();
         assert_eq!(flow.code, None);
         assert_eq!(flow.state, FlowState::ChooseMethod);
+        assert!(!flow.code_on_its_way(NOW));
     }
 
     #[test]

@@ -279,7 +279,7 @@ async fn claim_code_send(
         let old = state.db.code_sends(organization_id, username).await?;
         let sent = match old {
             Some(old) if old.available_at > now => {
-                return Err(Error::rate_limited((old.available_at - now) as u64))
+                return Err(Error::resend_cooldown(old.available_at - now))
             }
             Some(old) if old.last_sent_at > now - CODE_RUN_SECONDS => old.sent + 1,
             _ => 1,
@@ -309,6 +309,15 @@ pub async fn send_code(
     let (flow, org) = load(&state, &id, client).await?;
     flow.require(&[FlowState::ChooseMethod, FlowState::EmailCode])?;
     require_method(&org, LoginMethod::EmailCode)?;
+    let now = state.clock.now();
+    if flow.code_on_its_way(now) {
+        // Back from the code step, and "Send code" again: the code sent is still good.
+        return Ok(Json(flow.to_api(
+            &org,
+            vec![FlowMessage::CodeAlreadySent],
+            now,
+        )));
+    }
     let username = flow.username.clone().unwrap_or_default();
     let sends = claim_code_send(&state, &flow.organization_id, &username).await?;
     let code = new_code(CODE_LENGTH);
