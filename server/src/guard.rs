@@ -14,7 +14,6 @@ use axum::response::{IntoResponse, Response};
 use member_login_api::{ProblemCode, CSRF_HEADER};
 
 use crate::error::Error;
-use crate::limits;
 use crate::state::AppState;
 
 /// The client's address, as the guard decided it.
@@ -76,7 +75,7 @@ pub async fn guard(
         )
         .into_response();
     }
-    if let Err(err) = limits::check(&state, &client.key(), state.limits.per_ip).await {
+    if let Err(err) = state.limit(&client.key(), state.limits.per_ip).await {
         return err.into_response();
     }
     next.run(request).await

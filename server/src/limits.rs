@@ -5,7 +5,6 @@
 use std::time::Duration;
 
 use crate::error::{Error, Result};
-use crate::state::AppState;
 use crate::store::Store;
 
 /// How many requests each key may make per window.
@@ -28,18 +27,6 @@ impl Default for Limits {
             window: Duration::from_secs(60),
         }
     }
-}
-
-/// Counts one request for `key` against `limit` in the server's window.
-pub async fn check(state: &AppState, key: &str, limit: u32) -> Result<()> {
-    count(
-        state.db.as_ref(),
-        key,
-        limit,
-        state.limits.window,
-        state.clock.now(),
-    )
-    .await
 }
 
 /// Counts one request for `key` at `now`; refuses it (with the seconds until the window ends,

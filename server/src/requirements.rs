@@ -5,7 +5,7 @@
 
 use member_login_api::session::{Requirement, RequirementKind};
 
-use crate::store::{MemberRecord, OrganizationRecord};
+use crate::model::{MemberRecord, OrganizationRecord};
 
 /// What the member still has to do, each with its deadline. `now` stands in for the start of
 /// a grace period that has not started yet (it starts with this login or call).
@@ -47,7 +47,7 @@ pub fn overdue(org: &OrganizationRecord, member: &MemberRecord, now: i64) -> boo
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::tests;
+    use crate::model::tests;
 
     fn org(enforce_mfa: bool, enforce_password_renewal: bool) -> OrganizationRecord {
         OrganizationRecord {
@@ -101,7 +101,7 @@ mod tests {
 #[cfg(test)]
 mod start_tests {
     use super::*;
-    use crate::store::tests;
+    use crate::model::tests;
 
     #[test]
     fn each_requirement_starts_its_own_grace_period_once() {

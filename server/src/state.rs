@@ -4,7 +4,8 @@ use std::sync::Arc;
 
 use crate::client_ip::TrustedProxies;
 use crate::clock::Clock;
-use crate::limits::Limits;
+use crate::error::Result;
+use crate::limits::{self, Limits};
 use crate::mail::MailQueue;
 use crate::secrets::PasswordChecker;
 use crate::store::Db;
@@ -32,6 +33,19 @@ pub struct Shared {
 impl AppState {
     pub fn new(shared: Shared) -> Self {
         Self(Arc::new(shared))
+    }
+
+    /// Counts one request for `key` against `limit` in the server's rate-limit window; 429
+    /// when over it.
+    pub async fn limit(&self, key: &str, limit: u32) -> Result<()> {
+        limits::count(
+            self.db.as_ref(),
+            key,
+            limit,
+            self.limits.window,
+            self.clock.now(),
+        )
+        .await
     }
 }
 

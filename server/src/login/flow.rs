@@ -7,9 +7,9 @@ use member_login_api::flow::{CodeStatus, Flow as ApiFlow, FlowMessage};
 use member_login_api::{ProblemCode, CODE_LENGTH};
 
 use crate::error::{Error, Result};
+use crate::model::{MemberRecord, OrganizationRecord};
+use crate::requirements;
 use crate::secrets::same;
-use crate::store::{MemberRecord, OrganizationRecord};
-use crate::{requirements, store};
 
 /// A flow lives this long from its creation.
 pub const FLOW_SECONDS: i64 = 30 * 60;
@@ -260,7 +260,7 @@ impl Flow {
     /// The flow as the API answers it.
     pub fn to_api(
         &self,
-        org: &store::OrganizationRecord,
+        org: &OrganizationRecord,
         messages: Vec<FlowMessage>,
         now: i64,
     ) -> ApiFlow {
@@ -295,8 +295,8 @@ impl Flow {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::tests::{member, organization};
     use crate::secrets::digest;
-    use crate::store::tests::{member, organization};
 
     const NOW: i64 = 1_800_000_000;
 

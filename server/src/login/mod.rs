@@ -30,7 +30,7 @@ use crate::problem::{ApiJson, ApiPath};
 use crate::secrets::{digest, new_code};
 use crate::state::AppState;
 use crate::store::{CodeSends, MemberRecord, OrganizationRecord};
-use crate::{limits, session, totp};
+use crate::{session, totp};
 
 /// Passwords longer than this are wrong without being hashed.
 const MAX_PASSWORD_CHARS: usize = 1024;
@@ -110,7 +110,7 @@ async fn replace(
                 }
             }
         }
-        limits::check(state, &client.key(), state.limits.per_ip).await?;
+        state.limit(&client.key(), state.limits.per_ip).await?;
         let fresh = start_flow(state, org, expired.username.clone()).await?;
         if state
             .db
@@ -167,7 +167,7 @@ async fn limit_member(state: &AppState, flow: &Flow) -> Result<()> {
         flow.organization_id,
         flow.username.as_deref().unwrap_or_default()
     );
-    limits::check(state, &key, state.limits.per_member).await
+    state.limit(&key, state.limits.per_member).await
 }
 
 /// The flow's member, if its username is one. The query runs for an unknown username too
