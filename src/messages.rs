@@ -2,6 +2,7 @@
 
 use std::borrow::Cow;
 
+use member_login_api::flow::FlowMessage;
 use member_login_api::{OrganizationInputError, Problem, ProblemCode};
 
 use crate::api_client::ClientError;
@@ -25,6 +26,26 @@ pub const RECOVERY_CODE_MALFORMED: &str =
     "Enter one of your recovery codes, for example k3v9-qm2x-tp4w.";
 pub const CODE_SENT: &str =
     "If this username is registered, we sent a code to its email address. It is valid for 10 minutes.";
+/// Asked for a code while the one sent for this flow is still good: nothing was sent. Says no
+/// more than [`CODE_SENT`] about whether the username exists.
+pub const CODE_ALREADY_SENT: &str =
+    "If this username is registered, we already sent a code to its email address, and it is still valid. You can ask for a new one when \"Resend email\" is available.";
+pub const CODE_RESENT: &str =
+    "If this username is registered, we sent a new code to its email address. It is valid for 10 minutes.";
+/// A code was sent for another flow of this username a moment ago: a cooldown, not an error.
+pub const RESEND_COOLDOWN: &str =
+    "A code was asked for this username a moment ago. You can ask for a new one when the countdown ends.";
+
+/// The code step's status line: a code sent, resent (`resent`), or already on its way.
+pub fn code_status(flow_messages: &[FlowMessage], resent: bool) -> &'static str {
+    if flow_messages.contains(&FlowMessage::CodeAlreadySent) {
+        CODE_ALREADY_SENT
+    } else if resent {
+        CODE_RESENT
+    } else {
+        CODE_SENT
+    }
+}
 pub const FLOW_RESTARTED: &str =
     "Your login took too long, so we started it again. What you entered was kept.";
 pub const LOGGED_OUT: &str = "You are logged out.";
@@ -47,6 +68,7 @@ pub fn problem(code: ProblemCode) -> &'static str {
             "Your account is locked. Contact an administrator of your Organization to unlock it."
         }
         ProblemCode::RateLimited => "Too many attempts. Please wait a moment and try again.",
+        ProblemCode::ResendCooldown => RESEND_COOLDOWN,
         ProblemCode::ReauthenticationRequired => {
             "For your security, log in again to make this change."
         }
@@ -141,6 +163,7 @@ pub const SERVICE_BUSY_WAIT: &str =
 pub fn wait_reason(code: ProblemCode) -> &'static str {
     match code {
         ProblemCode::ServiceBusy => SERVICE_BUSY_WAIT,
+        ProblemCode::ResendCooldown => RESEND_COOLDOWN,
         _ => TOO_MANY_ATTEMPTS,
     }
 }
@@ -213,5 +236,27 @@ mod tests {
         }
         assert_eq!(wait_reason(ProblemCode::ServiceBusy), SERVICE_BUSY_WAIT);
         assert_eq!(wait_reason(ProblemCode::RateLimited), TOO_MANY_ATTEMPTS);
+    }
+
+    #[test]
+    fn a_cooldown_and_a_code_already_sent_are_no_rate_limit_and_reveal_no_username() {
+        assert_eq!(wait_reason(ProblemCode::ResendCooldown), RESEND_COOLDOWN);
+        assert_eq!(problem(ProblemCode::ResendCooldown), RESEND_COOLDOWN);
+        assert!(!RESEND_COOLDOWN.contains("Too many"));
+        assert_eq!(
+            code_status(&[FlowMessage::CodeAlreadySent], false),
+            CODE_ALREADY_SENT
+        );
+        assert_eq!(
+            code_status(&[FlowMessage::CodeAlreadySent], true),
+            CODE_ALREADY_SENT,
+            "a resend that sent nothing does not claim a new code"
+        );
+        assert_eq!(code_status(&[FlowMessage::CodeSent], false), CODE_SENT);
+        assert_eq!(code_status(&[FlowMessage::CodeSent], true), CODE_RESENT);
+        assert_eq!(code_status(&[], false), CODE_SENT);
+        for text in [CODE_SENT, CODE_ALREADY_SENT, CODE_RESENT] {
+            assert!(text.starts_with("If this username is registered"), "{text}");
+        }
     }
 }

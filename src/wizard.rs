@@ -84,7 +84,9 @@ pub enum Reaction {
 
 pub fn react(problem: &Problem) -> Reaction {
     match problem.code {
-        ProblemCode::RateLimited => Reaction::Wait {
+        // A code sent a moment ago (for another flow of the username) is a cooldown, counted
+        // down like a rate limit but explained as what it is (see `messages::wait_reason`).
+        ProblemCode::RateLimited | ProblemCode::ResendCooldown => Reaction::Wait {
             seconds: problem.retry_after.unwrap_or(30).max(1),
         },
         // Not a failure of what the member did, nor a lasting one: try again shortly.
@@ -233,6 +235,15 @@ mod tests {
             react(&Problem::new(ProblemCode::ReauthenticationRequired, "t")),
             Reaction::Explain(ProblemCode::ReauthenticationRequired)
         );
+    }
+
+    #[test]
+    fn a_resend_cooldown_counts_down() {
+        let mut p = Problem::new(ProblemCode::ResendCooldown, "t");
+        p.retry_after = Some(25);
+        assert_eq!(react(&p), Reaction::Wait { seconds: 25 });
+        p.retry_after = None;
+        assert_eq!(react(&p), Reaction::Wait { seconds: 30 });
     }
 
     #[test]

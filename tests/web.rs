@@ -644,3 +644,209 @@ async fn a_busy_server_counts_down_then_lets_the_member_try_again() {
     assert_eq!(input.value(), "the right password");
     root.remove();
 }
+
+/// A flow at the code step; a new code may be asked for `resend_in` seconds after its `now`.
+fn code_flow_json(id: &str, resend_in: i64, messages: &str) -> String {
+    let resend_at = 1700000000 + resend_in;
+    format!(
+        r#"{{"id":"{id}","state":"email_code","expires_at":1700001800,"now":1700000000,
+            "organization":{ORGANIZATION},"username":"alex",
+            "code":{{"length":6,"expires_at":1700000600,"attempts_left":5,
+                "resend_available_at":{resend_at}}},
+            "messages":[{messages}]}}"#
+    )
+}
+
+#[wasm_bindgen_test]
+async fn send_code_while_a_code_is_on_its_way_goes_to_the_code_step_and_says_so() {
+    let flow = flow_json("f1");
+    let already = code_flow_json("f1", 25, r#""code_already_sent""#);
+    let _api = fake_api(&[
+        ("GET", "/api/v1/flows/f1", 200, &flow),
+        ("POST", "/api/v1/flows/f1/code", 200, &already),
+    ]);
+    let (root, _app) = mount_at("/login/method?organization=demo&flow=f1");
+    text_when(&root, "#current-username", |t| t == "alex").await;
+    find::<HtmlButtonElement>(&root, "#send-code").click();
+    until("the code step", || pathname() == "/login/code").await;
+    let expected = "If this username is registered, we already sent a code to its email address, \
+        and it is still valid. You can ask for a new one when \"Resend email\" is available.";
+    let status = text_when(&root, "p.status", |t| t == expected).await;
+    assert_eq!(status, expected);
+    assert_eq!(
+        find::<HtmlElement>(&root, "p.status")
+            .get_attribute("role")
+            .unwrap(),
+        "status"
+    );
+    text_when(&root, "#resend-countdown", |t| t.contains("available in 2")).await;
+    assert!(find::<HtmlButtonElement>(&root, "#resend").disabled());
+    assert_eq!(
+        find::<HtmlElement>(&root, "#code-error")
+            .text_content()
+            .unwrap(),
+        ""
+    );
+    assert!(!root.text_content().unwrap().contains("Too many attempts"));
+    root.remove();
+}
+
+#[wasm_bindgen_test]
+async fn a_resend_cooldown_from_another_flow_counts_down_as_a_cooldown_not_a_rate_limit() {
+    let flow = flow_json("f1");
+    let cooldown = problem_json(429, "resend_cooldown", r#","retry_after":25"#);
+    let _api = fake_api(&[
+        ("GET", "/api/v1/flows/f1", 200, &flow),
+        ("POST", "/api/v1/flows/f1/code", 429, &cooldown),
+    ]);
+    let (root, _app) = mount_at("/login/method?organization=demo&flow=f1");
+    text_when(&root, "#current-username", |t| t == "alex").await;
+    find::<HtmlButtonElement>(&root, "#send-code").click();
+    let expected = "A code was asked for this username a moment ago. \
+        You can ask for a new one when the countdown ends.";
+    text_when(&root, "#method-error", |t| t == expected).await;
+    text_when(&root, ".countdown", |t| {
+        t.starts_with("You can try again in 2")
+    })
+    .await;
+    assert!(!root.text_content().unwrap().contains("Too many attempts"));
+    assert_eq!(pathname(), "/login/method");
+    root.remove();
+}
+
+#[wasm_bindgen_test]
+async fn a_resend_is_announced_and_the_focus_returns_to_the_code_field() {
+    let flow = code_flow_json("f1", 0, r#""code_sent""#);
+    let resent = code_flow_json("f1", 60, r#""code_sent""#);
+    let _api = fake_api(&[
+        ("GET", "/api/v1/flows/f1", 200, &flow),
+        ("POST", "/api/v1/flows/f1/code", 200, &resent),
+    ]);
+    let (root, _app) = mount_at("/login/code?organization=demo&flow=f1");
+    text_when(&root, "#current-username", |t| t == "alex").await;
+    let sent = "If this username is registered, we sent a code to its email address. \
+        It is valid for 10 minutes.";
+    text_when(&root, "p.status", |t| t == sent).await;
+    let resend: HtmlButtonElement = find(&root, "#resend");
+    until("resend to be available", || !resend.disabled()).await;
+    resend.focus().unwrap();
+    resend.click();
+    let expected = "If this username is registered, we sent a new code to its email address. \
+        It is valid for 10 minutes.";
+    text_when(&root, "p.status", |t| t == expected).await;
+    assert_eq!(
+        find::<HtmlElement>(&root, "p.status")
+            .get_attribute("role")
+            .unwrap(),
+        "status"
+    );
+    until("the new cooldown", || resend.disabled()).await;
+    settle().await;
+    assert_eq!(document().active_element().unwrap().id(), "code");
+    root.remove();
+}
+
+/// Holds every request of the fake API until [`release_api`].
+fn hold_api() {
+    js_sys::Function::new_no_args(
+        "const inner = window.fetch;
+         window.__held = new Promise(resolve => { window.__release = resolve; });
+         window.fetch = async (...args) => { await window.__held; return inner(...args); };",
+    )
+    .call0(&wasm_bindgen::JsValue::NULL)
+    .unwrap();
+}
+
+fn release_api() {
+    js_sys::Function::new_no_args("window.__release();")
+        .call0(&wasm_bindgen::JsValue::NULL)
+        .unwrap();
+}
+
+#[wasm_bindgen_test]
+async fn the_done_step_says_nothing_about_the_session_until_it_is_known() {
+    let session = session_json();
+    let _api = fake_api(&[("GET", "/api/v1/session", 200, &session)]);
+    hold_api();
+    let (root, _app) = mount_at("/login/done");
+    settle().await;
+    settle().await;
+    let heading: HtmlElement = find(&root, "h1");
+    assert_eq!(heading.text_content().unwrap(), "Checking your session…");
+    assert_eq!(heading.get_attribute("aria-busy").unwrap(), "true");
+    let text = root.text_content().unwrap();
+    assert!(!text.contains("logged in"), "{text}");
+    let logout: HtmlElement = find(&root, "#logout");
+    assert!(logout.get_attribute("hidden").is_some(), "no Log out yet");
+
+    release_api();
+    text_when(&root, "h1", |t| t == "You are logged in").await;
+    let heading: HtmlElement = find(&root, "h1");
+    assert!(heading.get_attribute("aria-busy").is_none());
+    settle().await;
+    assert_eq!(
+        document().active_element().unwrap().text_content().unwrap(),
+        "You are logged in",
+        "the heading, once known, has the focus"
+    );
+    assert!(find::<HtmlElement>(&root, "#logout")
+        .get_attribute("hidden")
+        .is_none());
+    root.remove();
+}
+
+#[wasm_bindgen_test]
+async fn the_done_step_without_a_session_never_says_logged_in() {
+    let missing = problem_json(401, "unauthenticated", "");
+    let _api = fake_api(&[("GET", "/api/v1/session", 401, &missing)]);
+    hold_api();
+    let (root, _app) = mount_at("/login/done");
+    settle().await;
+    assert_eq!(
+        find::<HtmlElement>(&root, "h1").text_content().unwrap(),
+        "Checking your session…"
+    );
+    release_api();
+    text_when(&root, "h1", |t| t == "Not logged in").await;
+    assert!(!root.text_content().unwrap().contains("You are logged in"));
+    root.remove();
+}
+
+#[wasm_bindgen_test]
+async fn change_to_the_same_username_while_a_code_is_on_its_way_keeps_the_flow_and_its_code() {
+    let flow = code_flow_json("f1", 25, "");
+    let _api = fake_api(&[
+        ("GET", "/api/v1/flows/f1", 200, &flow),
+        ("POST", "/api/v1/flows/f1/username", 200, &flow),
+    ]);
+    let (root, _app) = mount_at("/login/code?organization=demo&flow=f1");
+    text_when(&root, "#current-username", |t| t == "alex").await;
+    // "Change" the username. (Going there as the link would: a click on a link can be taken
+    // by the router of an earlier test's app.)
+    let change: HtmlElement = find(&root, "a.change[href^='/login/username']");
+    let href = change.get_attribute("href").unwrap();
+    let window = web_sys::window().unwrap();
+    let history = window.history().unwrap();
+    history
+        .push_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&href))
+        .unwrap();
+    window
+        .dispatch_event(&web_sys::Event::new("popstate").unwrap())
+        .unwrap();
+    text_when(&root, "h1", |t| t == "Enter your username").await;
+    let input: HtmlInputElement = find(&root, "#username");
+    type_into(&input, "Alex");
+    find::<HtmlButtonElement>(&root, "form button[type=submit]").click();
+    until("the code step", || pathname() == "/login/code").await;
+    let calls = calls();
+    assert!(
+        calls.contains(&r#"POST /api/v1/flows/f1/username {"username":"Alex"}"#.into()),
+        "{calls:?}"
+    );
+    assert!(
+        !calls.iter().any(|c| c.starts_with("POST /api/v1/flows ")),
+        "no new flow: {calls:?}"
+    );
+    text_when(&root, "#resend-countdown", |t| t.contains("available in")).await;
+    root.remove();
+}

@@ -187,7 +187,7 @@ async fn send_code_when_allowed(session: &Session) {
             }
             if countdown.starts_with("You can try again in") {
                 session
-                    .wait_for_text_containing("[role=alert]", "Too many attempts")
+                    .wait_for_text_containing("[role=alert]", "You can ask for a new one")
                     .await;
                 for _ in 0..350 {
                     if heading_and_countdown(session).await.1.is_empty() {

@@ -87,6 +87,9 @@ pub fn EmailCodeStep() -> impl IntoView {
             })
         })
     };
+    // After a resend: the status line says so (a polite live region), and the focus, on the
+    // button just disabled by the new cooldown, goes back to the code field.
+    let resent = RwSignal::new(false);
     let resend = {
         move |_| {
             if resend_in() != Some(0) {
@@ -95,9 +98,22 @@ pub fn EmailCodeStep() -> impl IntoView {
             let id = flow_id();
             typed.set(String::new());
             kit.submit(Step::EmailCode, false, move |api| async move {
-                api.send_code(&id).await
+                let answer = api.send_code(&id).await;
+                if answer.is_ok() {
+                    resent.set(true);
+                    if let Some(input) = field.get_untracked() {
+                        let _ = input.focus();
+                    }
+                }
+                answer
             });
         }
+    };
+    let status = move || {
+        state.flow.with(|f| {
+            let flow_messages = f.as_ref().map_or(&[][..], |f| &f.flow.messages[..]);
+            messages::code_status(flow_messages, resent.get())
+        })
     };
     let has_error = move || kit.error_text().is_some();
     view! {
@@ -105,7 +121,7 @@ pub fn EmailCodeStep() -> impl IntoView {
             <h1>"Enter the code from your email"</h1>
             <Notice />
             <StepContext with_username=true />
-            <p class="status" role="status">{messages::CODE_SENT}</p>
+            <p class="status" role="status">{status}</p>
             <label for="code">"Code"</label>
             <input
                 id="code"

@@ -18,20 +18,30 @@ pub fn DoneStep() -> impl IntoView {
     focus_when_mounted(heading);
     let session = RwSignal::new(None::<Session>);
     let missing = RwSignal::new(false);
+    // What the heading says once the session is known (`None` while asking), so a screen
+    // reader never hears "You are logged in" before it is true.
+    let known = RwSignal::new(None::<&'static str>);
     // Only "not logged in" and "locked" mean there is no session; anything else (offline, a
     // server error) is shown with a Retry, the session may well be fine.
     let load = move || {
         kit.error.set(None);
+        known.set(None);
         spawn_local(async move {
             match kit.api().session().await {
                 Ok(s) => {
                     kit.state.organization.set(Some(s.organization.clone()));
                     session.set(Some(s));
+                    known.set(Some("You are logged in"));
                 }
                 Err(err) => {
                     let gone = matches!(&err, ClientError::Problem(p)
                         if matches!(p.code, ProblemCode::Unauthenticated | ProblemCode::AccountLocked));
                     missing.set(gone);
+                    known.set(Some(if gone {
+                        "Not logged in"
+                    } else {
+                        "Your session could not be checked"
+                    }));
                     kit.error.set(Some(messages::client_error(&err).into()));
                 }
             }
@@ -69,9 +79,17 @@ pub fn DoneStep() -> impl IntoView {
     };
     let error = kit.error;
     let busy = kit.busy;
+    // Focus is on the heading from the start; once the session is known, it is given again,
+    // so a screen reader reads the final heading.
+    Effect::new(move |_| {
+        if let (Some(_), Some(h)) = (known.get(), heading.get_untracked()) {
+            let _ = h.blur();
+            let _ = h.focus();
+        }
+    });
     view! {
-        <h1 tabindex="-1" node_ref=heading>
-            {move || if missing.get() { "Not logged in" } else { "You are logged in" }}
+        <h1 tabindex="-1" node_ref=heading aria-busy=move || known.get().is_none().then_some("true")>
+            {move || known.get().unwrap_or("Checking your session…")}
         </h1>
         {move || {
             session
@@ -138,6 +156,7 @@ pub fn DoneStep() -> impl IntoView {
                 type="button"
                 class="button primary"
                 id="logout"
+                hidden=move || known.get().is_none()
                 on:click=logout
                 aria-disabled=move || busy.get().then_some("true")
             >

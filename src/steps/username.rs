@@ -3,7 +3,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos::web_sys::SubmitEvent;
 use leptos_router::components::Redirect;
-use member_login_api::flow::normalize_username;
+use member_login_api::flow::{normalize_username, FlowState, SubmitUsername};
 use member_login_api::OrganizationKey;
 
 use super::{
@@ -51,7 +51,26 @@ pub fn UsernameStep() -> impl IntoView {
                 return;
             };
             let organization = kit.organization_alias();
-            kit.start_flow(Step::Username, organization, username);
+            // "Change" to the same username while a code is on its way: this flow goes on,
+            // keeping that code; any other username starts a new flow.
+            let same = state.flow.with_untracked(|f| {
+                f.as_ref()
+                    .map(|f| &f.flow)
+                    .filter(|f| {
+                        f.state == FlowState::EmailCode
+                            && f.organization.alias == organization
+                            && f.username
+                                .as_deref()
+                                .is_some_and(|u| u.eq_ignore_ascii_case(&username))
+                    })
+                    .map(|f| f.id.clone())
+            });
+            match same {
+                Some(id) => kit.submit(Step::Username, false, move |api| async move {
+                    api.submit_username(&id, &SubmitUsername { username }).await
+                }),
+                None => kit.start_flow(Step::Username, organization, username),
+            }
         }
     };
     let has_error = move || kit.error_text().is_some();
