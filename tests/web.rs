@@ -561,25 +561,36 @@ async fn the_password_checklist_shows_the_server_only_rules_it_refused() {
     root.remove();
 }
 
-/// The password step with its flow loaded from the fake API.
-async fn password_step_ready(root: &HtmlElement) {
-    text_when(root, "#current-organization", |t| t == "Demo").await;
-}
-
-#[wasm_bindgen_test]
-async fn a_lock_says_when_it_ends_or_that_an_administrator_must_unlock() {
+/// The password step of flow f1 (loaded from the fake API), with a password typed and
+/// submitted once; the API answers the submit with `status` and `body`.
+async fn password_submitted(
+    status: u16,
+    body: &str,
+) -> (
+    FakeApi,
+    HtmlElement,
+    leptos::mount::UnmountHandle<impl Mountable>,
+    HtmlInputElement,
+    HtmlButtonElement,
+) {
     let flow = flow_json("f1");
-    let locked = problem_json(403, "account_locked", r#","retry_after":900"#);
     let api = fake_api(&[
         ("GET", "/api/v1/flows/f1", 200, &flow),
-        ("POST", "/api/v1/flows/f1/password", 403, &locked),
+        ("POST", "/api/v1/flows/f1/password", status, body),
     ]);
-    let (root, _app) = mount_at("/login/password?organization=demo&flow=f1");
-    password_step_ready(&root).await;
+    let (root, app) = mount_at("/login/password?organization=demo&flow=f1");
+    text_when(&root, "#current-organization", |t| t == "Demo").await;
     let input: HtmlInputElement = find(&root, "#password");
     type_into(&input, "the right password");
     let button: HtmlButtonElement = find(&root, "form button[type=submit]");
     button.click();
+    (api, root, app, input, button)
+}
+
+#[wasm_bindgen_test]
+async fn a_lock_says_when_it_ends_or_that_an_administrator_must_unlock() {
+    let locked = problem_json(403, "account_locked", r#","retry_after":900"#);
+    let (api, root, _app, _input, button) = password_submitted(403, &locked).await;
     let expected =
         "Your account is locked for now after too many failed logins. Try again in 15 minutes.";
     text_when(&root, "#password-error", |t| t == expected).await;
@@ -605,18 +616,8 @@ async fn a_lock_says_when_it_ends_or_that_an_administrator_must_unlock() {
 
 #[wasm_bindgen_test]
 async fn a_busy_server_counts_down_then_lets_the_member_try_again() {
-    let flow = flow_json("f1");
     let busy = problem_json(503, "service_busy", r#","retry_after":2"#);
-    let api = fake_api(&[
-        ("GET", "/api/v1/flows/f1", 200, &flow),
-        ("POST", "/api/v1/flows/f1/password", 503, &busy),
-    ]);
-    let (root, _app) = mount_at("/login/password?organization=demo&flow=f1");
-    password_step_ready(&root).await;
-    let input: HtmlInputElement = find(&root, "#password");
-    type_into(&input, "the right password");
-    let button: HtmlButtonElement = find(&root, "form button[type=submit]");
-    button.click();
+    let (api, root, _app, input, button) = password_submitted(503, &busy).await;
     let expected = "The service is busy right now. You can try again when the countdown ends.";
     text_when(&root, "#password-error", |t| t == expected).await;
     text_when(&root, ".countdown", |t| {

@@ -91,17 +91,22 @@ async fn wrong_passwords(server: &TestServer, times: usize) {
     }
 }
 
+/// Alex's right password, refused because alex is locked: the problem document.
+async fn refused_as_locked(server: &TestServer) -> member_login_api::Problem {
+    expect_problem(
+        log_in(server, "alex", ALEX_PASSWORD).await,
+        403,
+        ProblemCode::AccountLocked,
+    )
+    .await
+}
+
 // 2. Strangers cannot lock a member for good; the lock ends by itself, and grows.
 #[tokio::test]
 async fn failed_logins_lock_for_a_while_that_doubles_and_the_member_is_told() {
     let server = start().await;
     wrong_passwords(&server, 5).await;
-    let problem = expect_problem(
-        log_in(&server, "alex", ALEX_PASSWORD).await,
-        403,
-        ProblemCode::AccountLocked,
-    )
-    .await;
+    let problem = refused_as_locked(&server).await;
     assert_eq!(problem.retry_after, Some(15 * 60));
     assert_eq!(
         subjects(&server, ALEX).await,
@@ -114,12 +119,7 @@ async fn failed_logins_lock_for_a_while_that_doubles_and_the_member_is_told() {
     // The lock ends by itself: five more failures then lock for twice as long.
     server.clock.advance(15 * 60);
     wrong_passwords(&server, 5).await;
-    let problem = expect_problem(
-        log_in(&server, "alex", ALEX_PASSWORD).await,
-        403,
-        ProblemCode::AccountLocked,
-    )
-    .await;
+    let problem = refused_as_locked(&server).await;
     assert_eq!(problem.retry_after, Some(30 * 60));
     server.clock.advance(30 * 60);
     assert_eq!(log_in(&server, "alex", ALEX_PASSWORD).await.status(), 200);
@@ -138,12 +138,7 @@ async fn an_organization_may_keep_members_locked_until_an_administrator_unlocks(
         .await;
     wrong_passwords(&server, 5).await;
     server.clock.advance(7 * 86400);
-    let problem = expect_problem(
-        log_in(&server, "alex", ALEX_PASSWORD).await,
-        403,
-        ProblemCode::AccountLocked,
-    )
-    .await;
+    let problem = refused_as_locked(&server).await;
     assert_eq!(problem.retry_after, None);
     let out = server.cli(&["member", "unlock", "--org", "demo", "--username", "alex"]);
     assert!(out.status.success(), "{out:?}");
@@ -219,12 +214,7 @@ async fn a_requirement_turned_on_later_starts_its_grace_period_then() {
     assert_eq!(left, 3 * 86400);
     // And the period does run: three days on, the member is locked.
     server.clock.advance(3 * 86400);
-    expect_problem(
-        log_in(&server, "alex", ALEX_PASSWORD).await,
-        403,
-        ProblemCode::AccountLocked,
-    )
-    .await;
+    refused_as_locked(&server).await;
 }
 
 // 5. Weak passwords are refused with a reason.
