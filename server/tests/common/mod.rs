@@ -121,15 +121,10 @@ pub async fn start() -> TestServer {
 
 /// The server on a fresh database with the demo Organization, its clock standing still at the
 /// real time until a test moves it.
-pub async fn start_with(config: Config) -> TestServer {
+pub async fn start_with(mut config: Config) -> TestServer {
     let database = TestDatabase::new().await;
     let db = database.open().await;
     demo::seed(&db).await.unwrap();
-    serve_on(db, database, config).await
-}
-
-/// The server on a database a test prepared, with a manual clock.
-pub async fn serve_on(db: Db, database: TestDatabase, mut config: Config) -> TestServer {
     let clock = Clock::manual(Clock::system().now());
     config.clock = clock.clone();
     let scheme = config.scheme();
