@@ -2,11 +2,15 @@
 //! the Member Login app and the reference server share, so that neither can drift from the other.
 //! Serde only: this crate is compiled into the WebAssembly app.
 
+pub mod branding;
 pub mod flow;
+pub mod handoff;
 pub mod organization;
 pub mod problem;
 pub mod session;
 
+pub use branding::accent_passes_aa;
+pub use handoff::{return_target_allowed, UrlError};
 pub use organization::{LoginMethod, Organization, OrganizationInputError, OrganizationKey};
 pub use problem::{Problem, ProblemCode, PROBLEM_CONTENT_TYPE};
 

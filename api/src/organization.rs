@@ -23,6 +23,23 @@ pub struct Organization {
     pub name: String,
     /// The login methods its members may use, in the order the app offers them.
     pub login_methods: Vec<LoginMethod>,
+    /// The Organization's logo: an absolute `https://` URL (`branding::normalize_logo_url`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub logo_url: Option<String>,
+    /// The Organization's accent colour, `#rrggbb` in lower case
+    /// (`branding::normalize_accent_color`). The app uses it only when
+    /// `branding::accent_passes_aa` holds, and its own colour otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub accent_color: Option<String>,
+    /// Where a member may be sent back to after logging in (`?return_to=`): URL prefixes in
+    /// the form `handoff::normalize_return_prefix` gives (absolute, path ending in `/`), matched
+    /// by `handoff::return_target_allowed`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub return_urls: Vec<String>,
+    /// Where a member goes after logging in when no `return_to` was given or allowed
+    /// (`handoff::normalize_console_url`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub console_url: Option<String>,
 }
 
 /// Why a typed Organization ID or alias was refused before anything was sent.
@@ -127,12 +144,55 @@ mod tests {
             alias: "demo".into(),
             name: "Demo Organization".into(),
             login_methods: vec![LoginMethod::EmailCode, LoginMethod::Password],
+            logo_url: None,
+            accent_color: None,
+            return_urls: vec![],
+            console_url: None,
         };
         let json = serde_json::to_value(&org).unwrap();
         assert_eq!(
             json["login_methods"],
             serde_json::json!(["email_code", "password"])
         );
+        // Unset branding and hand-off fields are left out, so the answer is as before.
+        assert_eq!(
+            json.as_object().unwrap().len(),
+            4,
+            "only id, alias, name, login_methods: {json}"
+        );
         assert_eq!(serde_json::from_value::<Organization>(json).unwrap(), org);
+    }
+
+    #[test]
+    fn branding_and_hand_off_fields_round_trip_and_may_be_missing() {
+        let org = Organization {
+            id: "6f1c2a4e-8b3d-4c5e-9f60-7a8b9c0d1e2f".into(),
+            alias: "demo".into(),
+            name: "Demo Organization".into(),
+            login_methods: vec![LoginMethod::Password],
+            logo_url: Some("https://cdn.example/logo.svg".into()),
+            accent_color: Some("#0b5fff".into()),
+            return_urls: vec!["https://console.example/".into()],
+            console_url: Some("https://console.example/home".into()),
+        };
+        let json = serde_json::to_value(&org).unwrap();
+        assert_eq!(json["logo_url"], "https://cdn.example/logo.svg");
+        assert_eq!(json["accent_color"], "#0b5fff");
+        assert_eq!(
+            json["return_urls"],
+            serde_json::json!(["https://console.example/"])
+        );
+        assert_eq!(json["console_url"], "https://console.example/home");
+        assert_eq!(serde_json::from_value::<Organization>(json).unwrap(), org);
+
+        // An answer from before these fields existed still parses.
+        let older: Organization = serde_json::from_str(
+            r#"{"id":"x","alias":"demo","name":"Demo","login_methods":["password"]}"#,
+        )
+        .unwrap();
+        assert_eq!(older.logo_url, None);
+        assert_eq!(older.accent_color, None);
+        assert!(older.return_urls.is_empty());
+        assert_eq!(older.console_url, None);
     }
 }
