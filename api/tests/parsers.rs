@@ -57,3 +57,59 @@ proptest! {
         let _ = serde_json::from_str::<SubmitSecondFactor>(&input);
     }
 }
+
+/// Allowed return URL prefixes of every shape the normaliser gives.
+const PREFIXES: [&str; 3] = [
+    "https://console.example/",
+    "https://apps.example:8443/team/",
+    "http://localhost:3000/",
+];
+
+proptest! {
+    #[test]
+    fn an_allowed_return_target_stays_on_its_prefix(
+        prefix in proptest::sample::select(PREFIXES.to_vec()),
+        tail in "[a-zA-Z0-9./\\\\:@?#%&=_~ \t\n\r-]{0,24}",
+        lead in "(|//|/|https:|HTTPS://|https://evil.example|javascript:)",
+    ) {
+        for candidate in [format!("{prefix}{tail}"), format!("{lead}{tail}"), tail.clone()] {
+            if member_login_api::return_target_allowed(&candidate, &PREFIXES) {
+                // A browser's parser reads it on the prefix's origin, under the prefix's path.
+                let parsed = url::Url::parse(&candidate).expect("an allowed target parses");
+                let base = url::Url::parse(prefix).unwrap();
+                prop_assert_eq!(parsed.origin(), base.origin(), "{:?}", candidate);
+                prop_assert!(parsed.as_str().starts_with(prefix), "{:?} -> {}", candidate, parsed);
+            }
+        }
+    }
+
+    #[test]
+    fn normalised_return_prefixes_are_what_a_browser_serialises(
+        scheme in "(https|HTTPS|http|Https)",
+        host in "(console|CONSOLE|localhost|127\\.0\\.0\\.1|a-b\\.example|0x7f|-x)",
+        port in "(|:443|:80|:8443|:0|:99999)",
+        path in "(|/|/app|/app/|/a/b/|/%2e%2e/|/x?y|/#z)",
+    ) {
+        let input = format!("{scheme}://{host}{port}{path}");
+        if let Ok(prefix) = member_login_api::handoff::normalize_return_prefix(&input) {
+            let parsed = url::Url::parse(&prefix).expect("a normalised prefix parses");
+            prop_assert_eq!(parsed.as_str(), prefix.as_str());
+            prop_assert!(prefix.ends_with('/'));
+            prop_assert_eq!(
+                member_login_api::handoff::normalize_return_prefix(&prefix),
+                Ok(prefix.clone())
+            );
+            prop_assert!(member_login_api::return_target_allowed(&prefix, &[&prefix]));
+        }
+    }
+
+    #[test]
+    fn accent_colours_are_stable_once_normalised(input in "#?[0-9a-fA-Fg ]{0,8}") {
+        use member_login_api::branding::{accent_passes_aa, normalize_accent_color};
+        if let Some(colour) = normalize_accent_color(&input) {
+            prop_assert_eq!(colour.len(), 7);
+            prop_assert_eq!(normalize_accent_color(&colour), Some(colour.clone()));
+            prop_assert_eq!(accent_passes_aa(&colour), accent_passes_aa(input.trim()));
+        }
+    }
+}
