@@ -1,4 +1,5 @@
-//! What the app keeps on this device: only the Organization, and only when the member asks.
+//! What the app keeps on this device: the Organization, only when the member asks, and which
+//! login flows this browser asked a code for (so the email's link fills the code only here).
 //! Nothing secret is ever stored in the browser. Also the clipboard and downloads.
 
 use wasm_bindgen::JsCast;
@@ -23,6 +24,35 @@ pub fn remember_organization(alias: Option<&str>) {
             None => storage.remove_item(KEY),
         };
     }
+}
+
+const CODE_FLOWS: &str = "member-login.code-flows";
+/// How many flows are remembered: enough for a few logins in a row, never a growing list.
+const CODE_FLOWS_KEPT: usize = 5;
+
+/// Notes that this browser asked for a code for flow `id`. A flow id is no secret: without
+/// the emailed code it logs nobody in.
+pub fn remember_code_flow(id: &str) {
+    let Some(storage) = storage() else { return };
+    let kept = storage
+        .get_item(CODE_FLOWS)
+        .ok()
+        .flatten()
+        .unwrap_or_default();
+    let mut ids: Vec<&str> = kept
+        .split(' ')
+        .filter(|k| !k.is_empty() && *k != id)
+        .collect();
+    ids.insert(0, id);
+    ids.truncate(CODE_FLOWS_KEPT);
+    let _ = storage.set_item(CODE_FLOWS, &ids.join(" "));
+}
+
+/// Whether this browser asked for a code for flow `id` (it started that login).
+pub fn asked_code_for(id: &str) -> bool {
+    storage()
+        .and_then(|s| s.get_item(CODE_FLOWS).ok().flatten())
+        .is_some_and(|kept| kept.split(' ').any(|k| k == id))
 }
 
 /// Puts `text` on the clipboard. Returns whether the browser accepted (it may refuse without

@@ -44,6 +44,7 @@ fn CurrentStep() -> impl IntoView {
         let path = path.get();
         // Steps read their signals untracked when they start, so only a new path re-renders.
         let view = untrack(|| step_view(&path));
+        document().set_title(wizard::page_title(&path));
         // A link the router took over waits for this before it updates the address bar (a
         // route table would say so once its view is ready).
         if let Some(location) = &location {

@@ -6,12 +6,13 @@ use member_login_api::flow::FlowMessage;
 use member_login_api::{OrganizationInputError, Problem, ProblemCode};
 
 use crate::api_client::ClientError;
+use crate::wizard::Step;
 
 pub fn organization_input(error: OrganizationInputError) -> &'static str {
     match error {
         OrganizationInputError::Empty => "Enter your Organization ID or alias.",
         OrganizationInputError::Malformed => {
-            "Enter an Organization ID like 0f6d2c48-5a1e-4c3b-9e7d-2b8a4f1c6e30, \
+            "Enter an Organization ID like 123e4567-e89b-12d3-a456-426614174000, \
              or an alias of 2 to 32 lower-case letters."
         }
     }
@@ -48,6 +49,20 @@ pub fn code_status(flow_messages: &[FlowMessage], resent: bool) -> &'static str 
 }
 pub const FLOW_RESTARTED: &str =
     "Your login took too long, so we started it again. What you entered was kept.";
+pub const FLOW_RESTARTED_NEW_CODE: &str =
+    "Your login took too long, so that code no longer works. Send a new code.";
+pub const FLOW_RESTARTED_LOG_IN_AGAIN: &str =
+    "Your login took too long, so we started it again. Choose how to log in once more.";
+
+/// What the member is told when their login expired at step `here` and started again: a code
+/// or a second factor from before cannot be carried over.
+pub fn flow_restarted(here: Step) -> &'static str {
+    match here {
+        Step::EmailCode => FLOW_RESTARTED_NEW_CODE,
+        Step::SecondFactor => FLOW_RESTARTED_LOG_IN_AGAIN,
+        _ => FLOW_RESTARTED,
+    }
+}
 pub const LOGGED_OUT: &str = "You are logged out.";
 
 pub fn problem(code: ProblemCode) -> &'static str {
@@ -180,6 +195,21 @@ mod tests {
         let mut p = Problem::new(ProblemCode::AccountLocked, "t");
         p.retry_after = retry_after;
         p
+    }
+
+    #[test]
+    fn the_example_organization_id_is_one_no_organization_can_have() {
+        let text = organization_input(OrganizationInputError::Malformed);
+        let example = text
+            .split_whitespace()
+            .nth(5)
+            .unwrap()
+            .trim_end_matches(',');
+        // Well formed, so it shows the shape to type; version 1, so never one of the version-4
+        // IDs the server gives Organizations; and not the demo Organization's.
+        assert!(member_login_api::OrganizationKey::parse(example).is_ok());
+        assert_eq!(example.as_bytes()[14], b'1', "{example}");
+        assert_ne!(example, "0f6d2c48-5a1e-4c3b-9e7d-2b8a4f1c6e30");
     }
 
     #[test]

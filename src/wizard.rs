@@ -66,6 +66,24 @@ impl Step {
     }
 }
 
+/// The page title for the app's path: each step names itself first, so a tab, the history and
+/// a screen reader say where the member is.
+pub fn page_title(path: &str) -> &'static str {
+    match path {
+        "/" => "Log in · Member Login",
+        "/login/organization" => "Enter your Organization · Member Login",
+        "/login/username" => "Enter your username · Member Login",
+        "/login/method" => "Choose how to log in · Member Login",
+        "/login/code" => "Enter the code · Member Login",
+        "/login/password" => "Enter your password · Member Login",
+        "/login/second-factor" => "Two-factor authentication · Member Login",
+        "/login/done" => "Your session · Member Login",
+        "/account/password" => "Update password · Member Login",
+        "/account/mfa" => "Enable MFA · Member Login",
+        _ => "Page not found · Member Login",
+    }
+}
+
 /// What the app does about a refused call.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Reaction {
@@ -104,6 +122,22 @@ pub fn react(problem: &Problem) -> Reaction {
         },
         code => Reaction::Explain(code),
     }
+}
+
+/// Whether a refusal is about what the member typed, which they must change (the field is
+/// then marked invalid), rather than about the network, the server or time.
+pub fn blames_input(code: ProblemCode) -> bool {
+    matches!(
+        code,
+        ProblemCode::InvalidOrganization
+            | ProblemCode::OrganizationNotFound
+            | ProblemCode::InvalidUsername
+            | ProblemCode::InvalidCodeFormat
+            | ProblemCode::InvalidCredentials
+            | ProblemCode::CodeExpired
+            | ProblemCode::CodeRequired
+            | ProblemCode::PasswordRejected
+    )
 }
 
 /// Seconds left until `target` (server clock), given the server's `now` when the answer
@@ -158,6 +192,10 @@ mod tests {
                 alias: "demo".into(),
                 name: "Demo".into(),
                 login_methods: vec![],
+                logo_url: None,
+                accent_color: None,
+                return_urls: vec![],
+                console_url: None,
             },
             username: Some("alex".into()),
             code: None,
@@ -208,6 +246,27 @@ mod tests {
     }
 
     #[test]
+    fn every_step_has_its_own_title() {
+        let paths = [
+            "/",
+            "/login/organization",
+            "/login/username",
+            "/login/method",
+            "/login/code",
+            "/login/password",
+            "/login/second-factor",
+            "/login/done",
+            "/account/password",
+            "/account/mfa",
+            "/nowhere",
+        ];
+        let titles: std::collections::HashSet<_> = paths.iter().map(|p| page_title(p)).collect();
+        assert_eq!(titles.len(), paths.len());
+        assert_eq!(page_title("/login/code"), "Enter the code · Member Login");
+        assert!(titles.iter().all(|t| t.ends_with(" · Member Login")));
+    }
+
+    #[test]
     fn problems_become_reactions() {
         let mut p = Problem::new(ProblemCode::RateLimited, "t");
         p.retry_after = Some(12);
@@ -235,6 +294,24 @@ mod tests {
             react(&Problem::new(ProblemCode::ReauthenticationRequired, "t")),
             Reaction::Explain(ProblemCode::ReauthenticationRequired)
         );
+    }
+
+    #[test]
+    fn only_refusals_of_what_was_typed_mark_the_field_invalid() {
+        assert!(blames_input(ProblemCode::InvalidCredentials));
+        assert!(blames_input(ProblemCode::PasswordRejected));
+        assert!(blames_input(ProblemCode::CodeExpired));
+        for code in [
+            ProblemCode::Internal,
+            ProblemCode::ServiceBusy,
+            ProblemCode::RateLimited,
+            ProblemCode::ResendCooldown,
+            ProblemCode::AccountLocked,
+            ProblemCode::ReauthenticationRequired,
+            ProblemCode::Unknown,
+        ] {
+            assert!(!blames_input(code), "{code:?}");
+        }
     }
 
     #[test]

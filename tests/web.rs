@@ -342,7 +342,8 @@ fn fake_api(routes: &[(&str, &str, u16, &str)]) -> FakeApi {
             const hit = routes.find(([m, p]) => m === method && p === path);
             const [, , status, body] = hit || [null, null, 404, null];
             const type = status < 300 ? 'application/json' : 'application/problem+json';
-            return Promise.resolve(new Response(body, { status, headers: { 'content-type': type } }));
+            const content = status === 204 ? null : body;
+            return Promise.resolve(new Response(content, { status, headers: { 'content-type': type } }));
         };
         "#,
     );
@@ -431,7 +432,8 @@ async fn a_password_change_needing_a_recent_login_keeps_what_was_typed_and_logs_
     text_when(&root, "#new-password-error", |t| t == expected).await;
     let error: HtmlElement = find(&root, "#new-password-error");
     assert_eq!(error.get_attribute("role").unwrap(), "alert");
-    assert_eq!(input.get_attribute("aria-invalid").unwrap(), "true");
+    // Nothing typed needs changing: the field is not marked invalid.
+    assert!(input.get_attribute("aria-invalid").is_none());
     assert_eq!(
         input.value(),
         "correct horse battery staple",
@@ -849,5 +851,298 @@ async fn change_to_the_same_username_while_a_code_is_on_its_way_keeps_the_flow_a
         "no new flow: {calls:?}"
     );
     text_when(&root, "#resend-countdown", |t| t.contains("available in")).await;
+    root.remove();
+}
+
+/// The 410 of an expired flow, carrying its replacement `replacement_id` at the method choice.
+fn expired_json(replacement_id: &str) -> String {
+    let replacement = flow_json(replacement_id);
+    problem_json(
+        410,
+        "flow_expired",
+        &format!(r#","replacement":{replacement}"#),
+    )
+}
+
+fn search() -> String {
+    web_sys::window().unwrap().location().search().unwrap()
+}
+
+#[wasm_bindgen_test]
+async fn send_code_after_the_flow_expired_sends_it_in_one_press() {
+    let flow = flow_json("f1");
+    let expired = expired_json("f2");
+    let sent = code_flow_json("f2", 30, r#""code_sent""#);
+    let _api = fake_api(&[
+        ("GET", "/api/v1/flows/f1", 200, &flow),
+        ("POST", "/api/v1/flows/f1/code", 410, &expired),
+        ("POST", "/api/v1/flows/f2/code", 200, &sent),
+    ]);
+    let (root, _app) = mount_at("/login/method?organization=demo&flow=f1");
+    text_when(&root, "#current-username", |t| t == "alex").await;
+    find::<HtmlButtonElement>(&root, "#send-code").click();
+    until("the code step", || pathname() == "/login/code").await;
+    assert!(search().contains("flow=f2"), "{}", search());
+    text_when(&root, "p.status", |t| t.contains("we sent a code")).await;
+    let calls = calls();
+    assert!(
+        calls.contains(&"POST /api/v1/flows/f2/code".into()),
+        "{calls:?}"
+    );
+    root.remove();
+}
+
+#[wasm_bindgen_test]
+async fn a_password_after_the_flow_expired_is_checked_in_one_press() {
+    let flow = flow_json("f1");
+    let expired = expired_json("f2");
+    let wrong = problem_json(401, "invalid_credentials", "");
+    let _api = fake_api(&[
+        ("GET", "/api/v1/flows/f1", 200, &flow),
+        ("POST", "/api/v1/flows/f1/password", 410, &expired),
+        ("POST", "/api/v1/flows/f2/password", 401, &wrong),
+    ]);
+    let (root, _app) = mount_at("/login/password?organization=demo&flow=f1");
+    text_when(&root, "#current-username", |t| t == "alex").await;
+    let input: HtmlInputElement = find(&root, "#password");
+    type_into(&input, "a typed password");
+    find::<HtmlButtonElement>(&root, "form button[type=submit]").click();
+    // One press: the password went to the replacement flow, whose answer is shown.
+    let expected = "That did not work. Check what you entered and try again.";
+    text_when(&root, "#password-error", |t| t == expected).await;
+    assert_eq!(
+        calls().last().unwrap(),
+        r#"POST /api/v1/flows/f2/password {"password":"a typed password"}"#
+    );
+    assert_eq!(pathname(), "/login/password");
+    assert!(search().contains("flow=f2"), "{}", search());
+    assert_eq!(input.value(), "a typed password");
+    root.remove();
+}
+
+#[wasm_bindgen_test]
+async fn a_code_after_the_flow_expired_asks_for_a_new_code() {
+    let flow = code_flow_json("f1", 0, r#""code_sent""#);
+    let expired = expired_json("f2");
+    let _api = fake_api(&[
+        ("GET", "/api/v1/flows/f1", 200, &flow),
+        ("POST", "/api/v1/flows/f1/code/verify", 410, &expired),
+    ]);
+    let (root, _app) = mount_at("/login/code?organization=demo&flow=f1");
+    text_when(&root, "#current-username", |t| t == "alex").await;
+    type_into(&find::<HtmlInputElement>(&root, "#code"), "123456");
+    until("the method step", || pathname() == "/login/method").await;
+    let notice = text_when(&root, ".notice", |t| !t.is_empty()).await;
+    assert_eq!(
+        notice,
+        "Your login took too long, so that code no longer works. Send a new code."
+    );
+    assert!(search().contains("flow=f2"), "{}", search());
+    root.remove();
+}
+
+#[wasm_bindgen_test]
+async fn an_email_link_opened_on_another_device_shows_the_code_and_logs_nothing_in() {
+    let _api = fake_api(&[]);
+    let (root, _app) = mount_at("/login/code?organization=demo&flow=elsewhere1&code=123456");
+    let heading = text_when(&root, "h1", |t| !t.is_empty()).await;
+    assert_eq!(heading, "Type this code where you started");
+    assert_eq!(
+        find::<HtmlElement>(&root, "#code-to-type")
+            .text_content()
+            .unwrap(),
+        "123456"
+    );
+    until("the code to leave the address", || {
+        !search().contains("code=")
+    })
+    .await;
+    assert_eq!(search(), "?organization=demo&flow=elsewhere1");
+    settle().await;
+    assert!(
+        calls().iter().all(|c| !c.starts_with("POST")),
+        "{:?}",
+        calls()
+    );
+    assert_eq!(document().active_element().unwrap().tag_name(), "H1");
+    root.remove();
+}
+
+#[wasm_bindgen_test]
+async fn an_email_link_opened_in_the_browser_that_asked_fills_the_code_and_leaves_no_trace() {
+    let flow = flow_json("here1");
+    let sent = code_flow_json("here1", 30, r#""code_sent""#);
+    let wrong = problem_json(401, "invalid_credentials", r#","attempts_left":4"#);
+    let api = fake_api(&[
+        ("GET", "/api/v1/flows/here1", 200, &flow),
+        ("POST", "/api/v1/flows/here1/code", 200, &sent),
+    ]);
+    // This browser asks for the code.
+    let (root, app) = mount_at("/login/method?organization=demo&flow=here1");
+    text_when(&root, "#current-username", |t| t == "alex").await;
+    find::<HtmlButtonElement>(&root, "#send-code").click();
+    until("the code step", || pathname() == "/login/code").await;
+    drop(app);
+    root.remove();
+    drop(api);
+    let _api = fake_api(&[
+        ("GET", "/api/v1/flows/here1", 200, &sent),
+        ("POST", "/api/v1/flows/here1/code/verify", 401, &wrong),
+    ]);
+    // The email's link, opened here: the code is checked, and gone from the address.
+    let (root, _app) = mount_at("/login/code?organization=demo&flow=here1&code=654321");
+    until("the code to be checked", || {
+        calls().contains(&r#"POST /api/v1/flows/here1/code/verify {"code":"654321"}"#.into())
+    })
+    .await;
+    assert!(!search().contains("code="), "{}", search());
+    text_when(&root, "#code-error", |t| t.contains("4 more")).await;
+    root.remove();
+}
+
+#[wasm_bindgen_test]
+async fn each_step_has_its_own_title() {
+    let flow = flow_json("t1");
+    let _api = fake_api(&[("GET", "/api/v1/flows/t1", 200, &flow)]);
+    let (root, app) = mount_at("/login/method?organization=demo&flow=t1");
+    text_when(&root, "#current-username", |t| t == "alex").await;
+    assert_eq!(document().title(), "Choose how to log in · Member Login");
+    drop(app);
+    root.remove();
+    let (root, _app) = mount_at("/login/organization");
+    settle().await;
+    assert_eq!(document().title(), "Enter your Organization · Member Login");
+    root.remove();
+}
+
+#[wasm_bindgen_test]
+async fn after_log_out_the_focus_is_on_the_heading_of_the_page_shown() {
+    let session = session_json();
+    let _api = fake_api(&[
+        ("GET", "/api/v1/session", 200, &session),
+        ("DELETE", "/api/v1/session", 204, ""),
+    ]);
+    let (root, _app) = mount_at("/login/done");
+    text_when(&root, "h1", |t| t == "You are logged in").await;
+    find::<HtmlButtonElement>(&root, "#logout").click();
+    until("the landing", || pathname() == "/").await;
+    text_when(&root, ".notice", |t| t == "You are logged out.").await;
+    settle().await;
+    let active = document().active_element().unwrap();
+    assert_eq!(active.tag_name(), "H1");
+    assert_eq!(active.text_content().unwrap(), "Log in");
+    root.remove();
+}
+
+#[wasm_bindgen_test]
+async fn a_server_error_does_not_mark_what_was_typed_invalid_but_a_wrong_password_does() {
+    let failed = problem_json(500, "internal", "");
+    let (_api, root, _app, input, _button) = password_submitted(500, &failed).await;
+    let expected = messages_internal();
+    text_when(&root, "#password-error", |t| t == expected).await;
+    assert!(input.get_attribute("aria-invalid").is_none());
+    root.remove();
+    let wrong = problem_json(401, "invalid_credentials", "");
+    let (_api, root, _app, input, _button) = password_submitted(401, &wrong).await;
+    text_when(&root, "#password-error", |t| {
+        t.starts_with("That did not work")
+    })
+    .await;
+    assert_eq!(input.get_attribute("aria-invalid").unwrap(), "true");
+    root.remove();
+}
+
+fn messages_internal() -> String {
+    member_login::messages::problem(member_login_api::ProblemCode::Internal).to_owned()
+}
+
+#[wasm_bindgen_test]
+async fn a_direct_link_to_the_landing_goes_on_to_the_organization() {
+    let organization = ORGANIZATION;
+    let _api = fake_api(&[("GET", "/api/v1/organizations/demo", 200, organization)]);
+    let (root, _app) = mount_at("/?organization=demo");
+    until("the username step", || pathname() == "/login/username").await;
+    text_when(&root, "#current-organization", |t| t == "Demo").await;
+    root.remove();
+}
+
+/// Lays the app out as on a 320 px wide screen (a narrow phone, or 400 % zoom of a 1280 px
+/// window), with the app's own stylesheet.
+fn narrow(root: &HtmlElement) -> web_sys::Element {
+    let style = document().create_element("style").unwrap();
+    style.set_text_content(Some(include_str!("../style/main.css")));
+    root.append_child(&style).unwrap();
+    root.style().set_property("width", "320px").unwrap();
+    style
+}
+
+fn width(root: &HtmlElement, selector: &str) -> f64 {
+    f64::from(find::<HtmlElement>(root, selector).offset_width())
+}
+
+#[wasm_bindgen_test]
+async fn at_320_px_the_password_field_keeps_its_width() {
+    let flow = flow_json("n1");
+    let _api = fake_api(&[("GET", "/api/v1/flows/n1", 200, &flow)]);
+    let (root, _app) = mount_at("/login/password?organization=demo&flow=n1");
+    narrow(&root);
+    text_when(&root, "#current-username", |t| t == "alex").await;
+    let field = width(&root, "#password");
+    let row = width(&root, ".password-row");
+    assert!(field >= row - 1.0, "the field is {field} px of {row} px");
+    assert!(width(&root, "#toggle-password") >= 24.0);
+    root.remove();
+}
+
+#[wasm_bindgen_test]
+async fn at_320_px_the_mfa_key_wraps_between_its_groups_and_one_step_is_no_list() {
+    let secret = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP";
+    let enrollment = format!(
+        r#"{{"secret":"{secret}","otpauth_uri":"otpauth://totp/Demo:alex?secret={secret}&issuer=Demo"}}"#
+    );
+    let _api = fake_api(&[("POST", "/api/v1/session/mfa", 200, &enrollment)]);
+    let (root, _app) = mount_at("/account/mfa");
+    narrow(&root);
+    text_when(&root, "#mfa-key", |t| t.starts_with("JBSW Y3DP")).await;
+    find::<HtmlElement>(&root, "details")
+        .set_attribute("open", "")
+        .unwrap();
+    settle().await;
+    // Each 4-character group lies on one line: its characters share one box.
+    let lines_per_group = js_sys::Function::new_with_args(
+        "key",
+        "const text = key.firstChild; const out = [];
+         for (let i = 0; i < text.length; i += 5) {
+           const range = document.createRange();
+           range.setStart(text, i); range.setEnd(text, Math.min(i + 4, text.length));
+           const tops = new Set([...range.getClientRects()].map(r => Math.round(r.top)));
+           out.push(tops.size);
+         }
+         return out;",
+    )
+    .call1(
+        &wasm_bindgen::JsValue::NULL,
+        &find::<HtmlElement>(&root, "#mfa-key"),
+    )
+    .unwrap();
+    let lines: Vec<f64> = js_sys::Array::from(&lines_per_group)
+        .iter()
+        .map(|v| v.as_f64().unwrap())
+        .collect();
+    assert_eq!(lines, vec![1.0; 8], "lines per group");
+    let key_height = find::<HtmlElement>(&root, "#mfa-key").offset_height();
+    assert!(
+        key_height > 30,
+        "the key needed more than one line at 320 px"
+    );
+    let lists = root.query_selector_all("ol, ul").unwrap();
+    for i in 0..lists.length() {
+        let list: web_sys::Element = lists.item(i).unwrap().unchecked_into();
+        assert!(
+            list.child_element_count() > 1,
+            "a list of one: {}",
+            list.outer_html()
+        );
+    }
     root.remove();
 }

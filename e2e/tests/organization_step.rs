@@ -72,7 +72,7 @@ async fn landing_to_username_step(browser: Browser) {
         .await
         .unwrap();
     session
-        .wait_for_text("#organization-error", "Enter an Organization ID like 0f6d2c48-5a1e-4c3b-9e7d-2b8a4f1c6e30, or an alias of 2 to 32 lower-case letters.")
+        .wait_for_text("#organization-error", "Enter an Organization ID like 123e4567-e89b-12d3-a456-426614174000, or an alias of 2 to 32 lower-case letters.")
         .await;
     session.follow_demo_link(&server).await;
     session

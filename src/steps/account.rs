@@ -16,7 +16,7 @@ fn load_session(kit: StepKit, session: RwSignal<Option<Session>>, quiet: bool) {
         match kit.api().session().await {
             Ok(s) => session.set(Some(s)),
             Err(_) if quiet => {}
-            Err(err) => kit.error.set(Some(messages::client_error(&err).into())),
+            Err(err) => kit.say(messages::client_error(&err)),
         }
     });
 }
@@ -98,8 +98,8 @@ pub fn UpdatePasswordStep() -> impl IntoView {
         }
         let typed = password.get_untracked();
         if !password_rules_broken(&username(), &typed).is_empty() {
-            kit.error.set(Some(
-                messages::problem(member_login_api::ProblemCode::PasswordRejected).into(),
+            kit.refuse(messages::problem(
+                member_login_api::ProblemCode::PasswordRejected,
             ));
             return;
         }
@@ -121,12 +121,12 @@ pub fn UpdatePasswordStep() -> impl IntoView {
                 }
                 Err(ClientError::Problem(p)) if !p.rules.is_empty() => {
                     server_rules.set(p.rules.clone());
-                    kit.error.set(Some(messages::problem(p.code).into()));
+                    kit.refuse(messages::problem(p.code));
                 }
                 // What was typed stays in the field; the button now starts the login.
                 Err(err) if needs_recent_login(&err) => {
                     reauth.set(true);
-                    kit.error.set(Some(messages::LOG_IN_AGAIN_PASSWORD.into()));
+                    kit.say(messages::LOG_IN_AGAIN_PASSWORD);
                 }
                 Err(err) => kit.fail(err, Step::Done),
             }
@@ -142,7 +142,7 @@ pub fn UpdatePasswordStep() -> impl IntoView {
             }));
         });
     };
-    let has_error = move || kit.error_text().is_some();
+    let has_error = move || kit.input_invalid();
     let all_rules = [
         PasswordRule::TooShort,
         PasswordRule::TooLong,
@@ -228,7 +228,7 @@ pub fn EnableMfaStep() -> impl IntoView {
     let reauth = RwSignal::new(false);
     let needs_login = move || {
         reauth.set(true);
-        kit.error.set(Some(messages::LOG_IN_AGAIN_MFA.into()));
+        kit.say(messages::LOG_IN_AGAIN_MFA);
         load_session(kit, session, true);
     };
     let start = move || {
@@ -240,7 +240,7 @@ pub fn EnableMfaStep() -> impl IntoView {
                 Ok(e) => enrollment.set(Some(e)),
                 Err(ClientError::Cancelled) => {}
                 Err(err) if needs_recent_login(&err) => needs_login(),
-                Err(err) => kit.error.set(Some(messages::client_error(&err).into())),
+                Err(err) => kit.say(messages::client_error(&err)),
             }
         });
     };
@@ -288,8 +288,7 @@ pub fn EnableMfaStep() -> impl IntoView {
             return;
         }
         let Some(code) = member_login_api::flow::normalize_code(&typed.get_untracked(), 6) else {
-            kit.error
-                .set(Some(messages::CODE_INCOMPLETE_AUTHENTICATOR.into()));
+            kit.refuse(messages::CODE_INCOMPLETE_AUTHENTICATOR);
             return;
         };
         kit.busy.set(true);
@@ -300,7 +299,7 @@ pub fn EnableMfaStep() -> impl IntoView {
             match result {
                 Ok(r) => codes.set(Some(r.recovery_codes)),
                 Err(err) if needs_recent_login(&err) => needs_login(),
-                Err(err) => kit.error.set(Some(messages::client_error(&err).into())),
+                Err(err) => kit.say(messages::client_error(&err)),
             }
         });
     };
@@ -322,7 +321,7 @@ pub fn EnableMfaStep() -> impl IntoView {
             ));
         }
     };
-    let has_error = move || kit.error_text().is_some();
+    let has_error = move || kit.input_invalid();
     view! {
         <h1>"Enable MFA"</h1>
         <Show
@@ -347,14 +346,12 @@ pub fn EnableMfaStep() -> impl IntoView {
                 }
             }
         >
-            <ol class="steps">
-                <li>"Open your authenticator app and scan this QR code."</li>
-            </ol>
+            <p>"Open your authenticator app and scan this QR code."</p>
             <div class="qr" role="img" aria-label="QR code to add this account to your authenticator app" inner_html=qr_svg></div>
             <details>
                 <summary>"Can't scan?"</summary>
                 <p>"Enter this key in your authenticator app (time-based, 6 digits):"</p>
-                <p><code id="mfa-key" class="secret">{grouped_key}</code></p>
+                <p><code id="mfa-key" class="secret key">{grouped_key}</code></p>
             </details>
             <form on:submit=on_submit novalidate>
                 <label for="mfa-code">"Enter the 6-digit code your app shows"</label>

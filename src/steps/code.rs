@@ -1,39 +1,53 @@
-use leptos::html::Input;
+use leptos::html::{Input, H1};
 use leptos::prelude::*;
 use leptos::web_sys::SubmitEvent;
+use leptos_router::hooks::use_navigate;
+use leptos_router::NavigateOptions;
 use member_login_api::flow::{normalize_code, VerifyCode};
 use member_login_api::CODE_LENGTH;
 
 use super::{
     focus_when_mounted, query_param, FieldError, Notice, StepContext, StepKit, SubmitButton,
 };
-use crate::messages;
 use crate::wizard::{countdown_text, seconds_left, Step};
+use crate::{device, messages};
 
 /// Step 5: the code from the email. One field; a pasted code with spaces or dashes works; it
 /// submits itself when complete. The email's link opens this step with the code filled in.
 #[component]
 pub fn EmailCodeStep() -> impl IntoView {
+    let linked = query_param("code");
+    if let Some(code) = linked.clone() {
+        // The code leaves the address bar, and this history entry, as soon as it is read.
+        let flow = query_param("flow");
+        let organization = query_param("organization").unwrap_or_default();
+        use_navigate()(
+            &Step::EmailCode.url(&organization, flow.as_deref()),
+            NavigateOptions {
+                replace: true,
+                ..Default::default()
+            },
+        );
+        // Only the browser that asked for the code logs in with the link; on another device
+        // (the email read on a phone), the code is shown to type where the login waits.
+        if !flow.as_deref().is_some_and(device::asked_code_for) {
+            return CodeForAnotherDevice(CodeForAnotherDeviceProps { code }).into_any();
+        }
+    }
     let kit = StepKit::new();
     kit.load_flow(Step::EmailCode);
     let state = kit.state;
     let field = NodeRef::<Input>::new();
     focus_when_mounted(field);
-    let typed = RwSignal::new(query_param("code").unwrap_or_default());
+    let typed = RwSignal::new(linked.unwrap_or_default());
 
-    let flow_id = move || {
-        state
-            .flow
-            .with_untracked(|f| f.as_ref().map(|f| f.flow.id.clone()))
-            .unwrap_or_default()
-    };
     let verify = {
         move || {
             let Some(code) = normalize_code(&typed.get_untracked(), CODE_LENGTH) else {
-                kit.error.set(Some(messages::CODE_INCOMPLETE.into()));
+                kit.refuse(messages::CODE_INCOMPLETE);
                 return;
             };
-            let id = flow_id();
+            let id = kit.flow_id();
             kit.submit(Step::EmailCode, false, move |api| async move {
                 api.verify_code(&id, &VerifyCode { code }).await
             });
@@ -95,9 +109,8 @@ pub fn EmailCodeStep() -> impl IntoView {
             if resend_in() != Some(0) {
                 return;
             }
-            let id = flow_id();
             typed.set(String::new());
-            kit.submit(Step::EmailCode, false, move |api| async move {
+            kit.submit_on_flow(Step::EmailCode, false, move |api, id| async move {
                 let answer = api.send_code(&id).await;
                 if answer.is_ok() {
                     resent.set(true);
@@ -115,7 +128,7 @@ pub fn EmailCodeStep() -> impl IntoView {
             messages::code_status(flow_messages, resent.get())
         })
     };
-    let has_error = move || kit.error_text().is_some();
+    let has_error = move || kit.input_invalid();
     view! {
         <form on:submit=on_submit novalidate>
             <h1>"Enter the code from your email"</h1>
@@ -171,5 +184,37 @@ pub fn EmailCodeStep() -> impl IntoView {
                 </li>
             </ol>
         </section>
+    }
+    .into_any()
+}
+
+/// The email's link opened in a browser that did not start this login: it logs nothing in
+/// here, and shows the code to type on the device where the login waits.
+#[component]
+fn CodeForAnotherDevice(code: String) -> impl IntoView {
+    let heading = NodeRef::<H1>::new();
+    focus_when_mounted(heading);
+    let shown = normalize_code(&code, CODE_LENGTH);
+    view! {
+        <h1 tabindex="-1" node_ref=heading>"Type this code where you started"</h1>
+        {match shown {
+            Some(code) => view! {
+                <p>
+                    "This link was opened on another device or browser than the one where you "
+                    "started logging in. Nobody is logged in here. Type this code on the login "
+                    "page that is waiting for it:"
+                </p>
+                <p class="code-display" id="code-to-type">{code}</p>
+                <p class="hint">"The code is valid for 10 minutes after the email was sent."</p>
+            }
+            .into_any(),
+            None => view! {
+                <p id="code-to-type">
+                    "This link does not hold a whole code. Open the login page where you asked "
+                    "for the code and type the code from the email there."
+                </p>
+            }
+            .into_any(),
+        }}
     }
 }

@@ -42,7 +42,7 @@ pub fn DoneStep() -> impl IntoView {
                     } else {
                         "Your session could not be checked"
                     }));
-                    kit.error.set(Some(messages::client_error(&err).into()));
+                    kit.say(messages::client_error(&err));
                 }
             }
         });
@@ -63,7 +63,7 @@ pub fn DoneStep() -> impl IntoView {
                         kit.state.notice.set(Some(messages::LOGGED_OUT));
                         kit.go(Step::Landing.path(), false);
                     }
-                    Err(err) => kit.error.set(Some(messages::client_error(&err).into())),
+                    Err(err) => kit.say(messages::client_error(&err)),
                 }
             });
         }

@@ -1,12 +1,31 @@
+use leptos::html::H1;
 use leptos::prelude::*;
+use leptos_router::hooks::use_navigate;
+use leptos_router::NavigateOptions;
 
-use super::Notice;
+use super::{focus_when_mounted, query_param, Notice};
 
 /// Where every login starts: members continue here, Owners are told where to go instead.
 #[component]
 pub fn Landing() -> impl IntoView {
+    // An administrator's direct link may name the Organization here too: it goes on as the
+    // Organization step's link does.
+    if let Some(organization) = query_param("organization") {
+        let encoded = String::from(js_sys::encode_uri_component(&organization));
+        use_navigate()(
+            &format!("/login/organization?organization={encoded}"),
+            NavigateOptions {
+                replace: true,
+                ..Default::default()
+            },
+        );
+    }
+    // The heading takes the focus (after Log out, or a link here), so a screen reader says
+    // where the member is.
+    let heading = NodeRef::<H1>::new();
+    focus_when_mounted(heading);
     view! {
-        <h1 tabindex="-1">"Log in"</h1>
+        <h1 tabindex="-1" node_ref=heading>"Log in"</h1>
         <Notice />
         <p>
             "Members of an Organization log in with the Organization ID, username and email "

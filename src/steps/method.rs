@@ -24,13 +24,10 @@ pub fn MethodStep() -> impl IntoView {
                 .is_some_and(|o| o.login_methods.contains(&method))
         })
     };
-    let send_code = {
-        move |_| {
-            let id = flow_id();
-            kit.submit(Step::Method, false, move |api| async move {
-                api.send_code(&id).await
-            });
-        }
+    let send_code = move |_| {
+        kit.submit_on_flow(Step::Method, false, |api, id| async move {
+            api.send_code(&id).await
+        });
     };
     let password_url = { move || Step::Password.url(&kit.organization_alias(), Some(&flow_id())) };
     let busy = kit.busy;

@@ -31,13 +31,14 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_router::hooks::{use_navigate, use_query_map};
 use leptos_router::NavigateOptions;
-use member_login_api::flow::{CreateFlow, Flow};
+use member_login_api::flow::{CreateFlow, Flow, FlowState};
+use member_login_api::ProblemCode;
 use wasm_bindgen::JsCast;
 
 use crate::api_client::{ClientError, RequestScope};
-use crate::messages;
 use crate::state::{device_now, use_login_state, LoginState};
-use crate::wizard::{countdown_text, react, Reaction, Step};
+use crate::wizard::{blames_input, countdown_text, react, Reaction, Step};
+use crate::{device, messages};
 
 /// Puts the keyboard focus on the step's first field (or its heading) once it is in the page,
 /// so that keyboard and screen reader users start where the step does.
@@ -68,6 +69,9 @@ pub(crate) struct StepKit {
     scope: StoredValue<RequestScope, LocalStorage>,
     /// The step's error line (`role="alert"`), or `None`.
     pub error: RwSignal<Option<String>>,
+    /// Whether the error is about what the member typed, so the field is marked invalid (not
+    /// for a network error, a busy server or a countdown: nothing there needs changing).
+    blames_input: RwSignal<bool>,
     /// A request is in flight: submitting again does nothing.
     pub busy: RwSignal<bool>,
     /// Device time until which a rate-limited action stays disabled.
@@ -90,6 +94,7 @@ impl StepKit {
             navigate: StoredValue::new_local(Box::new(navigate)),
             scope: StoredValue::new_local(RequestScope::for_component()),
             error: RwSignal::new(None),
+            blames_input: RwSignal::new(false),
             busy: RwSignal::new(false),
             wait_until: RwSignal::new(None),
             clock,
@@ -158,6 +163,23 @@ impl StepKit {
         self.error.get()
     }
 
+    /// Shows `message` on the error line, about something other than what the member typed.
+    pub fn say(&self, message: impl Into<String>) {
+        self.blames_input.set(false);
+        self.error.set(Some(message.into()));
+    }
+
+    /// Shows `message` on the error line about what the member typed, marking the field.
+    pub fn refuse(&self, message: impl Into<String>) {
+        self.blames_input.set(true);
+        self.error.set(Some(message.into()));
+    }
+
+    /// Whether the step's field is to be marked `aria-invalid`.
+    pub fn input_invalid(&self) -> bool {
+        self.blames_input.get() && self.error.with(Option::is_some)
+    }
+
     /// While rate-limited, the countdown (shown beside the error, not announced every second).
     pub fn wait_text(&self) -> Option<String> {
         match self.waiting() {
@@ -173,22 +195,24 @@ impl StepKit {
             ClientError::Problem(p) => p,
             ClientError::Cancelled => return,
             other => {
-                self.error.set(Some(messages::client_error(other).into()));
+                self.say(messages::client_error(other));
                 return;
             }
         };
         match react(problem) {
-            Reaction::Explain(_) => self.error.set(Some(messages::refusal(problem).into())),
+            Reaction::Explain(code) if blames_input(code) => {
+                self.refuse(messages::refusal(problem))
+            }
+            Reaction::Explain(_) => self.say(messages::refusal(problem)),
             Reaction::WrongCode { attempts_left } => {
-                self.error.set(Some(messages::attempts_left(attempts_left)))
+                self.refuse(messages::attempts_left(attempts_left))
             }
             Reaction::Wait { seconds } => {
-                self.error
-                    .set(Some(messages::wait_reason(problem.code).into()));
+                self.say(messages::wait_reason(problem.code));
                 self.wait_until.set(Some(device_now() + seconds as f64));
             }
             Reaction::Restart(flow) => {
-                self.state.notice.set(Some(messages::FLOW_RESTARTED));
+                self.state.notice.set(Some(messages::flow_restarted(here)));
                 let wants_password = here == Step::Password;
                 self.show(*flow, Step::Landing, wants_password, true);
             }
@@ -245,6 +269,41 @@ impl StepKit {
         });
     }
 
+    /// The id of the flow the step acts on.
+    pub fn flow_id(&self) -> String {
+        self.state
+            .flow
+            .with_untracked(|f| f.as_ref().map(|f| f.flow.id.clone()))
+            .unwrap_or_default()
+    }
+
+    /// Runs `call` on the login flow as the step's one submission. When the flow has expired,
+    /// the server answers with its replacement (same Organization and username, at the method
+    /// choice): the call is made again on that one, so the member's one press goes through.
+    pub fn submit_on_flow<F, Fut>(&self, here: Step, wants_password: bool, call: F)
+    where
+        F: Fn(RequestScope, String) -> Fut + 'static,
+        Fut: std::future::Future<Output = Result<Flow, ClientError>> + 'static,
+    {
+        let id = self.flow_id();
+        let kit = *self;
+        self.submit(here, wants_password, move |api| async move {
+            match call(api.clone(), id).await {
+                Err(ClientError::Problem(p)) if p.code == ProblemCode::FlowExpired => {
+                    let Some(fresh) = p.replacement.clone() else {
+                        return Err(ClientError::Problem(p));
+                    };
+                    let id = fresh.id.clone();
+                    // The address names the flow in use, whatever the second answer is.
+                    kit.go(&here.url(&fresh.organization.alias, Some(&id)), true);
+                    kit.state.keep(*fresh);
+                    call(api, id).await
+                }
+                other => other,
+            }
+        });
+    }
+
     /// Runs an API call as the step's one submission: no double submit, errors handled.
     pub fn submit<F, Fut>(&self, here: Step, wants_password: bool, call: F)
     where
@@ -261,7 +320,12 @@ impl StepKit {
             let result = call(kit.api()).await;
             kit.busy.set(false);
             match result {
-                Ok(flow) => kit.show(flow, here, wants_password, false),
+                Ok(flow) => {
+                    if flow.state == FlowState::EmailCode {
+                        device::remember_code_flow(&flow.id);
+                    }
+                    kit.show(flow, here, wants_password, false)
+                }
                 Err(err) => kit.fail(err, here),
             }
         });

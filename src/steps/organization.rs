@@ -8,7 +8,7 @@ use member_login_api::OrganizationKey;
 use super::{focus_when_mounted, SubmitButton};
 use crate::api_client::{ClientError, RequestScope};
 use crate::state::use_login_state;
-use crate::{device, messages};
+use crate::{device, messages, wizard};
 
 /// Step 2: the member names their Organization by ID or alias. Nothing is sent until what they
 /// typed has the shape of one.
@@ -28,6 +28,8 @@ pub fn OrganizationStep() -> impl IntoView {
             .unwrap_or_default(),
     );
     let error = RwSignal::new(None::<String>);
+    // Whether the error is about what was typed (then the field is marked invalid).
+    let blamed = RwSignal::new(true);
     let field = NodeRef::<Input>::new();
     focus_when_mounted(field);
 
@@ -60,7 +62,13 @@ pub fn OrganizationStep() -> impl IntoView {
                     );
                 }
                 Err(ClientError::Cancelled) => {}
-                Err(err) => error.set(Some(messages::client_error(&err).into())),
+                Err(err) => {
+                    // Offline or a server error: nothing to change in what was typed.
+                    blamed.set(
+                        matches!(&err, ClientError::Problem(p) if wizard::blames_input(p.code)),
+                    );
+                    error.set(Some(messages::client_error(&err).into()));
+                }
             }
         });
     };
@@ -68,7 +76,10 @@ pub fn OrganizationStep() -> impl IntoView {
         typed.set(text.clone());
         match OrganizationKey::parse(text) {
             Ok(key) => look_up(key),
-            Err(why) => error.set(Some(messages::organization_input(why).into())),
+            Err(why) => {
+                blamed.set(true);
+                error.set(Some(messages::organization_input(why).into()));
+            }
         }
     }
 
@@ -83,6 +94,7 @@ pub fn OrganizationStep() -> impl IntoView {
                 look_up(key);
             }
             Err(why) => {
+                blamed.set(true);
                 error.set(Some(messages::organization_input(why).into()));
                 if let Some(input) = field.get_untracked() {
                     let _ = input.focus();
@@ -106,7 +118,7 @@ pub fn OrganizationStep() -> impl IntoView {
                 node_ref=field
                 prop:value=move || typed.get()
                 on:input=move |ev| typed.set(event_target_value(&ev))
-                aria-invalid=move || error.with(Option::is_some).then_some("true")
+                aria-invalid=move || (blamed.get() && error.with(Option::is_some)).then_some("true")
                 aria-describedby=move || error.with(Option::is_some).then_some("organization-error")
             />
             <p id="organization-error" class="field-error" role="alert">

@@ -26,19 +26,16 @@ pub fn PasswordStep() -> impl IntoView {
             ev.prevent_default();
             let typed = password.get_untracked();
             if typed.is_empty() {
-                kit.error.set(Some(messages::PASSWORD_EMPTY.into()));
+                kit.refuse(messages::PASSWORD_EMPTY);
                 return;
             }
-            let id = state
-                .flow
-                .with_untracked(|f| f.as_ref().map(|f| f.flow.id.clone()))
-                .unwrap_or_default();
-            kit.submit(Step::Password, true, move |api| async move {
-                api.password(&id, &SubmitPassword { password: typed }).await
+            kit.submit_on_flow(Step::Password, true, move |api, id| {
+                let password = typed.clone();
+                async move { api.password(&id, &SubmitPassword { password }).await }
             });
         }
     };
-    let has_error = move || kit.error_text().is_some();
+    let has_error = move || kit.input_invalid();
     let username = move || state.username.get();
     view! {
         <form on:submit=on_submit novalidate>

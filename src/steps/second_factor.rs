@@ -34,7 +34,7 @@ pub fn SecondFactorStep() -> impl IntoView {
             let body = match body {
                 Ok(body) => body,
                 Err(message) => {
-                    kit.error.set(Some(message.into()));
+                    kit.refuse(message);
                     return;
                 }
             };
@@ -57,7 +57,7 @@ pub fn SecondFactorStep() -> impl IntoView {
             }
         }
     };
-    let has_error = move || kit.error_text().is_some();
+    let has_error = move || kit.input_invalid();
     view! {
         <form on:submit=on_submit novalidate>
             <h1>"Two-factor authentication"</h1>

@@ -44,7 +44,7 @@ pub fn UsernameStep() -> impl IntoView {
         move |ev: SubmitEvent| {
             ev.prevent_default();
             let Some(username) = normalize_username(&state.username.get_untracked()) else {
-                kit.error.set(Some(messages::USERNAME_EMPTY.into()));
+                kit.refuse(messages::USERNAME_EMPTY);
                 if let Some(input) = field.get_untracked() {
                     let _ = input.focus();
                 }
@@ -73,7 +73,7 @@ pub fn UsernameStep() -> impl IntoView {
             }
         }
     };
-    let has_error = move || kit.error_text().is_some();
+    let has_error = move || kit.input_invalid();
     view! {
         <form on:submit=on_submit novalidate>
             <h1>"Enter your username"</h1>
