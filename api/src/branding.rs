@@ -63,7 +63,12 @@ pub fn accent_passes_aa(accent: &str) -> bool {
 /// name or password, no whitespace, control character, backslash or non-ASCII character, at
 /// most 2048 bytes; scheme and host lower-cased. A query or fragment may stay.
 pub fn normalize_logo_url(text: &str) -> Result<String, UrlError> {
-    Ok(parse_absolute(text, false)?.normalized())
+    match parse_absolute(text, false) {
+        Ok(url) => Ok(url.normalized()),
+        // Not even on localhost: the app's pages are served over HTTPS.
+        Err(UrlError::Insecure) => Err(UrlError::Scheme),
+        Err(other) => Err(other),
+    }
 }
 
 /// One sRGB channel, linear. WCAG's formula raises to the power 2.4: done here as
@@ -192,8 +197,8 @@ mod tests {
         );
         for (input, want) in [
             ("", UrlError::Empty),
-            ("http://cdn.example/logo.svg", UrlError::Insecure),
-            ("http://localhost/logo.svg", UrlError::Insecure),
+            ("http://cdn.example/logo.svg", UrlError::Scheme),
+            ("http://localhost/logo.svg", UrlError::Scheme),
             ("//cdn.example/logo.svg", UrlError::Scheme),
             ("/logo.svg", UrlError::Scheme),
             ("javascript:alert(1)", UrlError::Scheme),
