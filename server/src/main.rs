@@ -12,7 +12,7 @@ use member_login_server::limits::Limits;
 use member_login_server::mail::SmtpConfig;
 use member_login_server::secrets::hash_password;
 use member_login_server::store::{
-    self, Db, NewMember, NewOrganization, SecuritySettings, SettingsChange,
+    self, Db, NewMember, NewOrganization, PublicSettings, SecuritySettings, SettingsChange,
 };
 use member_login_server::tls::TlsFiles;
 use member_login_server::{demo, Config};
@@ -156,6 +156,8 @@ enum OrgCommand {
         /// lock ends by itself: 15 minutes, doubling with each lock, at most a day).
         #[arg(long)]
         lock_until_unlocked: bool,
+        #[command(flatten)]
+        public: PublicArgs,
     },
     /// Change an Organization's settings; what is not given stays as it is.
     Settings {
@@ -176,9 +178,103 @@ enum OrgCommand {
         grace_days: Option<i64>,
         #[arg(long)]
         lock_until_unlocked: Option<bool>,
+        #[command(flatten)]
+        public: PublicArgs,
     },
     /// List Organizations.
     List,
+}
+
+/// What an Organization shows on its login pages and where members go after logging in. With
+/// `org settings`, a flag left out keeps the setting and an empty value ('') removes it.
+#[derive(clap::Args)]
+struct PublicArgs {
+    /// The logo shown on the login pages: an absolute https:// URL.
+    #[arg(long, value_name = "URL")]
+    logo_url: Option<String>,
+    /// The accent colour of the login pages: #rrggbb or #rgb. The app uses it only if white
+    /// text on it has a contrast of at least 4.5:1 (WCAG AA), otherwise its own colour.
+    #[arg(long, value_name = "COLOR")]
+    accent_color: Option<String>,
+    /// A URL prefix a member may be sent back to after logging in (?return_to=): an absolute
+    /// https:// URL (http:// only for localhost and 127.0.0.1) whose path ends with / (an
+    /// origin alone gets /). Repeat it or separate with commas; with `org settings` it replaces
+    /// the whole list.
+    #[arg(long = "return-url", value_name = "URL", value_delimiter = ',')]
+    return_urls: Option<Vec<String>>,
+    /// Where members go after logging in when no allowed return_to was given: an absolute
+    /// https:// URL (http:// only for localhost and 127.0.0.1), no query or fragment.
+    #[arg(long, value_name = "URL")]
+    console_url: Option<String>,
+}
+
+/// The checked, normalised settings `PublicArgs` asks for: `None` leaves one as it is,
+/// `Some(None)` (or an empty list) removes it.
+struct PublicChange {
+    logo_url: Option<Option<String>>,
+    accent_color: Option<Option<String>>,
+    return_urls: Option<Vec<String>>,
+    console_url: Option<Option<String>>,
+}
+
+impl PublicArgs {
+    fn check(self) -> Result<PublicChange, Error> {
+        use member_login_api::branding::{
+            accent_passes_aa, contrast_ratio, normalize_accent_color, normalize_logo_url,
+            parse_hex_color,
+        };
+        use member_login_api::handoff::{normalize_console_url, normalize_return_prefix};
+        fn url(
+            flag: &str,
+            value: Option<String>,
+            normalize: fn(&str) -> Result<String, member_login_api::UrlError>,
+        ) -> Result<Option<Option<String>>, Error> {
+            match value {
+                None => Ok(None),
+                Some(v) if v.is_empty() => Ok(Some(None)),
+                Some(v) => normalize(&v)
+                    .map(|v| Some(Some(v)))
+                    .map_err(|e| format!("{flag} {v:?}: {e}").into()),
+            }
+        }
+        let accent_color = match self.accent_color {
+            None => None,
+            Some(v) if v.is_empty() => Some(None),
+            Some(v) => {
+                let color = normalize_accent_color(&v).ok_or_else(|| {
+                    format!("--accent-color {v:?} is not a colour: use #rrggbb or #rgb")
+                })?;
+                if !accent_passes_aa(&color) {
+                    let ratio = contrast_ratio(parse_hex_color(&color).unwrap(), [255; 3]);
+                    eprintln!(
+                        "warning: white text on {color} has a contrast of {ratio:.1}:1, under \
+                         the 4.5:1 of WCAG AA: the app will show its default colour instead"
+                    );
+                }
+                Some(Some(color))
+            }
+        };
+        let return_urls = match self.return_urls {
+            None => None,
+            Some(values) => {
+                let mut prefixes: Vec<String> = Vec::new();
+                for v in values.iter().filter(|v| !v.is_empty()) {
+                    let prefix = normalize_return_prefix(v)
+                        .map_err(|e| format!("--return-url {v:?}: {e}"))?;
+                    if !prefixes.contains(&prefix) {
+                        prefixes.push(prefix);
+                    }
+                }
+                Some(prefixes)
+            }
+        };
+        Ok(PublicChange {
+            logo_url: url("--logo-url", self.logo_url, normalize_logo_url)?,
+            accent_color,
+            return_urls,
+            console_url: url("--console-url", self.console_url, normalize_console_url)?,
+        })
+    }
 }
 
 #[derive(Subcommand)]
@@ -343,7 +439,9 @@ async fn org(db: Db, command: OrgCommand) -> Result<(), Error> {
             enforce_password_renewal,
             grace_days,
             lock_until_unlocked,
+            public,
         } => {
+            let public = public.check()?;
             let id = match id {
                 Some(id) => match OrganizationKey::parse(&id) {
                     Ok(OrganizationKey::Id(id)) => id,
@@ -385,6 +483,12 @@ async fn org(db: Db, command: OrgCommand) -> Result<(), Error> {
                     grace_period_seconds: grace_days * 86400,
                     lock_until_unlocked,
                 },
+                public: PublicSettings {
+                    logo_url: public.logo_url.flatten(),
+                    accent_color: public.accent_color.flatten(),
+                    return_urls: public.return_urls.unwrap_or_default(),
+                    console_url: public.console_url.flatten(),
+                },
             };
             if !db.ensure_organization(&org).await? {
                 return Err(format!("an Organization with ID {} exists already", org.id).into());
@@ -400,7 +504,9 @@ async fn org(db: Db, command: OrgCommand) -> Result<(), Error> {
             enforce_password_renewal,
             grace_days,
             lock_until_unlocked,
+            public,
         } => {
+            let public = public.check()?;
             if methods.as_ref().is_some_and(Vec::is_empty) {
                 return Err("--methods needs at least one login method".into());
             }
@@ -413,6 +519,10 @@ async fn org(db: Db, command: OrgCommand) -> Result<(), Error> {
                 enforce_password_renewal,
                 grace_period_seconds: grace_days.map(|d| d * 86400),
                 lock_until_unlocked,
+                logo_url: public.logo_url,
+                accent_color: public.accent_color,
+                return_urls: public.return_urls,
+                console_url: public.console_url,
             };
             db.update_organization_settings(&id, &change).await?;
             println!("updated Organization {id}");
@@ -432,9 +542,20 @@ async fn org(db: Db, command: OrgCommand) -> Result<(), Error> {
                             .to_owned()
                     })
                     .collect();
+                let mut public = String::new();
+                for (label, value) in [
+                    ("logo", org.logo_url.clone()),
+                    ("accent", org.accent_color.clone()),
+                    ("return urls", Some(org.return_urls.join(","))),
+                    ("console", org.console_url.clone()),
+                ] {
+                    if let Some(value) = value.filter(|v| !v.is_empty()) {
+                        public.push_str(&format!("\t{label}={value}"));
+                    }
+                }
                 println!(
                     "{}\t{}\t{}\tmethods={}\tlock after {} failures{}\tsessions {} h\t\
-                     enforce mfa={} password renewal={}\tgrace {} days",
+                     enforce mfa={} password renewal={}\tgrace {} days{public}",
                     org.id,
                     org.alias,
                     org.name,

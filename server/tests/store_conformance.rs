@@ -24,8 +24,8 @@ use member_login_server::error::Error;
 use member_login_server::login::flow::{Flow, PendingCode};
 use member_login_server::store::{
     self, CodeSends, Db, FailedLogins, Hit, MemberRecord, NewMember, NewOrganization,
-    OrganizationRecord, Purged, SecuritySettings, SessionRecord, SettingsChange, Store,
-    StoredEmail,
+    OrganizationRecord, PublicSettings, Purged, SecuritySettings, SessionRecord, SettingsChange,
+    Store, StoredEmail,
 };
 use sqlx::Connection;
 
@@ -181,6 +181,21 @@ fn new_org(id: &str, alias: &str) -> NewOrganization {
         max_failed_logins: 5,
         session_seconds: 3600,
         security: SecuritySettings::default(),
+        public: PublicSettings::default(),
+    }
+}
+
+/// Every public setting set, as the admin CLI would store them.
+fn branded() -> PublicSettings {
+    PublicSettings {
+        logo_url: Some("https://cdn.example/logo.svg?v=2".into()),
+        accent_color: Some("#0b5fff".into()),
+        return_urls: vec![
+            "https://console.example/".into(),
+            "https://apps.example:8443/team/".into(),
+            "http://localhost:3000/".into(),
+        ],
+        console_url: Some("https://console.example/home".into()),
     }
 }
 
@@ -331,6 +346,7 @@ async fn ensure_organization_is_idempotent(s: &Subject) {
             grace_period_seconds: 1,
             lock_until_unlocked: true,
         },
+        public: branded(),
         ..first.clone()
     };
     assert!(!s.ensure_organization(&again).await.unwrap());
@@ -353,6 +369,7 @@ async fn organization_records_round_trip(s: &Subject) {
                 grace_period_seconds: i64::MAX,
                 lock_until_unlocked: true,
             },
+            public: branded(),
             ..new_org(ACME, "acme")
         },
         NewOrganization {
@@ -370,6 +387,11 @@ async fn organization_records_round_trip(s: &Subject) {
         },
         NewOrganization {
             login_methods: vec![],
+            public: PublicSettings {
+                accent_color: Some("#000000".into()),
+                return_urls: vec!["https://zeta.example/a/b/".into()],
+                ..PublicSettings::default()
+            },
             ..new_org(ZETA, "zeta")
         },
     ];
@@ -384,6 +406,10 @@ async fn organization_records_round_trip(s: &Subject) {
                 alias: new.alias.clone(),
                 name: new.name.clone(),
                 login_methods: new.login_methods.clone(),
+                logo_url: new.public.logo_url.clone(),
+                accent_color: new.public.accent_color.clone(),
+                return_urls: new.public.return_urls.clone(),
+                console_url: new.public.console_url.clone(),
             },
             new.max_failed_logins,
             new.session_seconds,
@@ -440,6 +466,42 @@ async fn settings_changes_keep_what_is_none(s: &Subject) {
             lock_until_unlocked: Some(true),
             ..SettingsChange::default()
         },
+        SettingsChange {
+            logo_url: Some(Some("https://cdn.example/a.png".into())),
+            ..SettingsChange::default()
+        },
+        SettingsChange {
+            accent_color: Some(Some("#00695c".into())),
+            ..SettingsChange::default()
+        },
+        SettingsChange {
+            return_urls: Some(vec![
+                "https://console.example/".into(),
+                "https://apps.example/x/".into(),
+            ]),
+            ..SettingsChange::default()
+        },
+        SettingsChange {
+            console_url: Some(Some("https://console.example/".into())),
+            ..SettingsChange::default()
+        },
+        // Removed one at a time, each leaving the others.
+        SettingsChange {
+            logo_url: Some(None),
+            ..SettingsChange::default()
+        },
+        SettingsChange {
+            return_urls: Some(vec![]),
+            ..SettingsChange::default()
+        },
+        SettingsChange {
+            accent_color: Some(None),
+            ..SettingsChange::default()
+        },
+        SettingsChange {
+            console_url: Some(None),
+            ..SettingsChange::default()
+        },
     ];
     for change in &one_at_a_time {
         s.update_organization_settings(ACME, change).await.unwrap();
@@ -455,6 +517,10 @@ async fn settings_changes_keep_what_is_none(s: &Subject) {
         enforce_password_renewal: Some(false),
         grace_period_seconds: Some(86400),
         lock_until_unlocked: Some(false),
+        logo_url: Some(Some("https://cdn.example/b.png".into())),
+        accent_color: Some(Some("#4f0599".into())),
+        return_urls: Some(vec!["http://127.0.0.1:8080/".into()]),
+        console_url: Some(Some("http://127.0.0.1:8080/console".into())),
     };
     s.update_organization_settings(ACME, &all).await.unwrap();
     apply(&mut expected, &all);
@@ -477,6 +543,19 @@ fn apply(record: &mut Fields, change: &SettingsChange) {
     record.4 = change.enforce_password_renewal.unwrap_or(record.4);
     record.5 = change.grace_period_seconds.unwrap_or(record.5);
     record.6 = change.lock_until_unlocked.unwrap_or(record.6);
+    let public = &mut record.0;
+    if let Some(logo_url) = &change.logo_url {
+        public.logo_url = logo_url.clone();
+    }
+    if let Some(accent_color) = &change.accent_color {
+        public.accent_color = accent_color.clone();
+    }
+    if let Some(return_urls) = &change.return_urls {
+        public.return_urls = return_urls.clone();
+    }
+    if let Some(console_url) = &change.console_url {
+        public.console_url = console_url.clone();
+    }
 }
 
 // --- Members -------------------------------------------------------------------------------

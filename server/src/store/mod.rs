@@ -35,6 +35,23 @@ pub struct NewOrganization {
     /// How long a session lasts.
     pub session_seconds: i64,
     pub security: SecuritySettings,
+    pub public: PublicSettings,
+}
+
+/// What an Organization shows on its login pages and where its members go after logging in,
+/// all of it in the public `Organization` answer. Values are in the normal form of the
+/// contract's normalisers (`member_login_api::branding`, `member_login_api::handoff`): the
+/// admin CLI checks them; the store keeps what it is given.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PublicSettings {
+    /// An absolute `https://` URL of the logo.
+    pub logo_url: Option<String>,
+    /// `#rrggbb`, lower case.
+    pub accent_color: Option<String>,
+    /// Allowed `return_to` prefixes, each an absolute URL whose path ends in `/`.
+    pub return_urls: Vec<String>,
+    /// Where members go after logging in when there is no allowed `return_to`.
+    pub console_url: Option<String>,
 }
 
 /// What an Organization enforces after a member's first login.
@@ -69,6 +86,14 @@ pub struct SettingsChange {
     pub enforce_password_renewal: Option<bool>,
     pub grace_period_seconds: Option<i64>,
     pub lock_until_unlocked: Option<bool>,
+    /// `Some(None)` removes the logo.
+    pub logo_url: Option<Option<String>>,
+    /// `Some(None)` removes the accent colour.
+    pub accent_color: Option<Option<String>>,
+    /// Replaces the whole list; `Some(vec![])` empties it.
+    pub return_urls: Option<Vec<String>>,
+    /// `Some(None)` removes the console URL.
+    pub console_url: Option<Option<String>>,
 }
 
 /// A member to create.
@@ -380,9 +405,35 @@ fn decode_methods(text: &str) -> Vec<LoginMethod> {
         .collect()
 }
 
+/// Return URL prefixes in one column, one a line (a prefix holds no whitespace).
+fn encode_urls(urls: &[String]) -> String {
+    urls.join("\n")
+}
+
+fn decode_urls(text: &str) -> Vec<String> {
+    text.lines()
+        .filter(|url| !url.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn return_urls_survive_the_column_encoding_in_order() {
+        for urls in [
+            vec![],
+            vec!["https://console.example/".to_owned()],
+            vec![
+                "https://b.example/app/".to_owned(),
+                "http://localhost:3000/".to_owned(),
+            ],
+        ] {
+            assert_eq!(decode_urls(&encode_urls(&urls)), urls);
+        }
+    }
 
     #[test]
     fn login_methods_survive_the_column_encoding_in_order() {

@@ -76,23 +76,56 @@ macro_rules! sql_store {
         use crate::login::flow::{state_name, username_key, Flow};
         use crate::store::sql::{FlowRow, FLOW_COLUMNS, MEMBER_COLUMNS};
         use crate::store::{
-            decode_methods, encode_methods, CodeSends, FailedLogins, Flows, Hit, Maintenance,
+            decode_methods, decode_urls, encode_methods, encode_urls, CodeSends, FailedLogins, Flows, Hit, Maintenance,
             Members, MemberRecord, NewMember, NewOrganization, OrganizationRecord, Organizations,
             Outbox, Purged, RateLimits, SessionRecord, Sessions, SettingsChange, Store,
             StoredEmail, TotpReplayGuard,
         };
 
-        type OrgRow = (String, String, String, String, i64, i64, bool, bool, i64, bool);
+        type OrgRow = (
+            String,
+            String,
+            String,
+            String,
+            i64,
+            i64,
+            bool,
+            bool,
+            i64,
+            bool,
+            Option<String>,
+            Option<String>,
+            String,
+            Option<String>,
+        );
 
         fn org_record(row: OrgRow) -> OrganizationRecord {
-            let (id, alias, name, methods, max_failed, session, mfa, renewal, grace, admin_unlock) =
-                row;
+            let (
+                id,
+                alias,
+                name,
+                methods,
+                max_failed,
+                session,
+                mfa,
+                renewal,
+                grace,
+                admin_unlock,
+                logo_url,
+                accent_color,
+                return_urls,
+                console_url,
+            ) = row;
             OrganizationRecord {
                 public: Organization {
                     id,
                     alias,
                     name,
                     login_methods: decode_methods(&methods),
+                    logo_url: logo_url.filter(|s| !s.is_empty()),
+                    accent_color: accent_color.filter(|s| !s.is_empty()),
+                    return_urls: decode_urls(&return_urls),
+                    console_url: console_url.filter(|s| !s.is_empty()),
                 },
                 max_failed_logins: max_failed,
                 session_seconds: session,
@@ -105,7 +138,7 @@ macro_rules! sql_store {
 
         const ORG_COLUMNS: &str = "id, alias, name, login_methods, max_failed_logins, \
              session_seconds, enforce_mfa, enforce_password_renewal, grace_period_seconds, \
-             lock_until_unlocked";
+             lock_until_unlocked, logo_url, accent_color, return_urls, console_url";
 
         impl Store for $store {
             fn backend(&self) -> &'static str {
@@ -156,8 +189,8 @@ macro_rules! sql_store {
                     "INSERT INTO organizations
                          (id, alias, name, login_methods, max_failed_logins, session_seconds,
                           enforce_mfa, enforce_password_renewal, grace_period_seconds,
-                          lock_until_unlocked)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+                          lock_until_unlocked, logo_url, accent_color, return_urls, console_url)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
                      ON CONFLICT DO NOTHING",
                 )
                 .bind(&org.id)
@@ -170,6 +203,10 @@ macro_rules! sql_store {
                 .bind(org.security.enforce_password_renewal)
                 .bind(org.security.grace_period_seconds)
                 .bind(org.security.lock_until_unlocked)
+                .bind(&org.public.logo_url)
+                .bind(&org.public.accent_color)
+                .bind(encode_urls(&org.public.return_urls))
+                .bind(&org.public.console_url)
                 .execute(&self.pool)
                 .await?;
                 Ok(done.rows_affected() == 1)
@@ -188,7 +225,11 @@ macro_rules! sql_store {
                          enforce_mfa = COALESCE($4, enforce_mfa),
                          enforce_password_renewal = COALESCE($5, enforce_password_renewal),
                          grace_period_seconds = COALESCE($6, grace_period_seconds),
-                         lock_until_unlocked = COALESCE($7, lock_until_unlocked)
+                         lock_until_unlocked = COALESCE($7, lock_until_unlocked),
+                         logo_url = CASE WHEN $9 THEN $10 ELSE logo_url END,
+                         accent_color = CASE WHEN $11 THEN $12 ELSE accent_color END,
+                         return_urls = COALESCE($13, return_urls),
+                         console_url = CASE WHEN $14 THEN $15 ELSE console_url END
                      WHERE id = $8",
                 )
                 .bind(change.login_methods.as_deref().map(encode_methods))
@@ -199,6 +240,13 @@ macro_rules! sql_store {
                 .bind(change.grace_period_seconds)
                 .bind(change.lock_until_unlocked)
                 .bind(id)
+                .bind(change.logo_url.is_some())
+                .bind(change.logo_url.as_ref().and_then(Option::as_deref))
+                .bind(change.accent_color.is_some())
+                .bind(change.accent_color.as_ref().and_then(Option::as_deref))
+                .bind(change.return_urls.as_deref().map(encode_urls))
+                .bind(change.console_url.is_some())
+                .bind(change.console_url.as_ref().and_then(Option::as_deref))
                 .execute(&self.pool)
                 .await?;
                 Ok(())
