@@ -48,7 +48,9 @@ pub fn serve_app(api: Router, dist: &Path) -> Router {
 }
 
 /// A strict policy: scripts only from this origin plus the exact inline loader(s) in
-/// `index.html`, WebAssembly compilation allowed, no framing.
+/// `index.html`, WebAssembly compilation allowed, no framing. Images may also come from any
+/// `https:` origin, for an Organization's logo (its URL is https-only, checked by the admin
+/// CLI); an image runs no code, and every other kind of request stays on this origin.
 pub fn content_security_policy(index_html: &str) -> String {
     let hashes: String = inline_scripts(index_html)
         .map(|body| {
@@ -61,7 +63,7 @@ pub fn content_security_policy(index_html: &str) -> String {
         .collect();
     format!(
         "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'{hashes}; style-src 'self'; \
-         img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; \
+         img-src 'self' data: https:; connect-src 'self'; object-src 'none'; base-uri 'none'; \
          form-action 'self'; frame-ancestors 'none'"
     )
 }
@@ -96,5 +98,10 @@ mod tests {
         assert_eq!(csp.matches("'sha256-").count(), 2);
         assert!(csp.contains("frame-ancestors 'none'"));
         assert!(csp.contains("'wasm-unsafe-eval'"));
+        // An Organization's logo over HTTPS shows; nothing else leaves the origin.
+        assert!(csp.contains("img-src 'self' data: https:;"), "{csp}");
+        assert!(csp.contains("default-src 'self';"), "{csp}");
+        assert!(csp.contains("connect-src 'self';"), "{csp}");
+        assert!(!csp.contains("http:"), "{csp}");
     }
 }
