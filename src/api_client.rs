@@ -48,46 +48,60 @@ pub enum ClientError {
     Unexpected(u16),
 }
 
+/// What `config.json` beside the app says: where the login API is, and where members go after
+/// logging in. Operators edit it after the build, so one build serves any backend.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+pub struct RuntimeConfig {
+    /// The API's base URL; empty for the app's own origin.
+    #[serde(default)]
+    pub api_base: String,
+    /// Where members go after logging in when neither a `return_to` nor their Organization
+    /// names a place.
+    #[serde(default)]
+    pub console_url: Option<String>,
+    /// URL prefixes a `return_to` may start with, besides the Organization's own.
+    #[serde(default)]
+    pub return_urls: Vec<String>,
+}
+
 thread_local! {
-    static API_BASE: RefCell<Option<String>> = const { RefCell::new(None) };
+    static CONFIG: RefCell<Option<RuntimeConfig>> = const { RefCell::new(None) };
 }
 
 /// Reads `config.json` now, as the app starts, so the member's first action waits only for the
 /// API itself.
 pub fn load_config() {
     wasm_bindgen_futures::spawn_local(async {
-        api_base().await;
+        runtime_config().await;
     });
 }
 
-/// The API's base URL, read once from `config.json` beside the app (so one build serves any
-/// backend); empty — the app's own origin — when the file has none.
-async fn api_base() -> String {
-    if let Some(base) = API_BASE.with(|b| b.borrow().clone()) {
-        return base;
-    }
-    #[derive(serde::Deserialize)]
-    struct RuntimeConfig {
-        #[serde(default)]
-        api_base: String,
+/// The runtime config, read once from `config.json` (the defaults, with the API on the app's
+/// own origin, when there is no such file).
+pub async fn runtime_config() -> RuntimeConfig {
+    if let Some(config) = CONFIG.with(|c| c.borrow().clone()) {
+        return config;
     }
     match Request::get("/config.json").send().await {
         Ok(resp) if resp.ok() => {
-            let base = json_body::<RuntimeConfig>(resp)
-                .await
-                .map(|c| c.api_base.trim_end_matches('/').to_owned())
-                .unwrap_or_default();
-            API_BASE.with(|b| *b.borrow_mut() = Some(base.clone()));
-            base
+            let mut config = json_body::<RuntimeConfig>(resp).await.unwrap_or_default();
+            config.api_base = config.api_base.trim_end_matches('/').to_owned();
+            CONFIG.with(|c| *c.borrow_mut() = Some(config.clone()));
+            config
         }
         // No config file: the API is on the app's own origin, for good.
         Ok(resp) if resp.status() == 404 => {
-            API_BASE.with(|b| *b.borrow_mut() = Some(String::new()));
-            String::new()
+            CONFIG.with(|c| *c.borrow_mut() = Some(RuntimeConfig::default()));
+            RuntimeConfig::default()
         }
         // Offline or an error: try the same origin now, and the file again next time.
-        _ => String::new(),
+        _ => RuntimeConfig::default(),
     }
+}
+
+/// The API's base URL (see [`runtime_config`]).
+async fn api_base() -> String {
+    runtime_config().await.api_base
 }
 
 /// A response body parsed by the browser's own JSON parser (not gloo-net's `json`, which

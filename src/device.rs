@@ -55,6 +55,28 @@ pub fn asked_code_for(id: &str) -> bool {
         .is_some_and(|kept| kept.split(' ').any(|k| k == id))
 }
 
+const RETURN_TO: &str = "member-login.return-to";
+
+fn tab_storage() -> Option<web_sys::Storage> {
+    web_sys::window()?.session_storage().ok()?
+}
+
+/// Keeps the page to return to after this tab's login (the `return_to` it was opened with;
+/// checked only when used), or forgets it with `None`.
+pub fn keep_return_to(url: Option<&str>) {
+    if let Some(storage) = tab_storage() {
+        let _ = match url {
+            Some(url) => storage.set_item(RETURN_TO, url),
+            None => storage.remove_item(RETURN_TO),
+        };
+    }
+}
+
+/// The page this tab's login was asked to return to, if any.
+pub fn return_to() -> Option<String> {
+    tab_storage()?.get_item(RETURN_TO).ok()?
+}
+
 /// Puts `text` on the clipboard. Returns whether the browser accepted (it may refuse without
 /// a user gesture or over plain http).
 pub async fn copy_to_clipboard(text: &str) -> bool {

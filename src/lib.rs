@@ -13,7 +13,7 @@ pub mod wizard;
 
 use leptos::prelude::*;
 use leptos_router::components::Router;
-use leptos_router::hooks::use_location;
+use leptos_router::hooks::{use_location, use_query_map};
 use leptos_router::location::{BrowserUrl, LocationProvider};
 
 use steps::{
@@ -24,10 +24,20 @@ use steps::{
 /// The whole app: the router and the state every step shares.
 #[component]
 pub fn App() -> impl IntoView {
-    provide_context(state::LoginState::default());
+    let state = state::LoginState::default();
+    provide_context(state);
+    // The Organization's accent colour, once it is known, where it is readable (AA contrast
+    // with white; the stylesheet uses it in the light theme only). Otherwise the app's own.
+    let accent = move || {
+        state.organization.with(|o| {
+            o.as_ref()
+                .and_then(|o| o.accent_color.clone())
+                .filter(|c| member_login_api::branding::accent_passes_aa(c))
+        })
+    };
     view! {
         <Router>
-            <main class="card">
+            <main class="card" style=("--org-accent", accent)>
                 <CurrentStep />
             </main>
         </Router>
@@ -40,6 +50,11 @@ pub fn App() -> impl IntoView {
 fn CurrentStep() -> impl IntoView {
     let path = use_location().pathname;
     let location = use_context::<BrowserUrl>();
+    // The page to hand the member back to after login, from whichever page the login began on;
+    // it outlives the steps' own addresses (and reloads) in this tab.
+    if let Some(url) = use_query_map().with_untracked(|q| q.get("return_to")) {
+        device::keep_return_to(Some(&url));
+    }
     move || {
         let path = path.get();
         // Steps read their signals untracked when they start, so only a new path re-renders.

@@ -2,7 +2,7 @@
 //! error means for the member, and countdown arithmetic. Tested natively.
 
 use member_login_api::flow::{Flow, FlowState};
-use member_login_api::{Problem, ProblemCode};
+use member_login_api::{handoff, Organization, Problem, ProblemCode};
 
 /// A step of the member's journey; each is a route.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -81,6 +81,45 @@ pub fn page_title(path: &str) -> &'static str {
         "/account/password" => "Update password · Member Login",
         "/account/mfa" => "Enable MFA · Member Login",
         _ => "Page not found · Member Login",
+    }
+}
+
+/// Where the member goes after logging in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Handoff {
+    /// The URL of "Continue to the console", if anywhere is known.
+    pub target: Option<String>,
+    /// A `return_to` was given but is not allowed (it is never followed).
+    pub refused: bool,
+}
+
+/// The hand-off after login: back to `return_to` when it starts with one of the Organization's
+/// or the runtime config's allowed prefixes (no open redirect: see
+/// [`member_login_api::handoff::return_target_allowed`]), else the Organization's console URL,
+/// else the runtime config's. Config entries count only in their normal form.
+pub fn handoff(
+    return_to: Option<&str>,
+    organization: &Organization,
+    config_console: Option<&str>,
+    config_returns: &[String],
+) -> Handoff {
+    let allowed: Vec<&str> = organization
+        .return_urls
+        .iter()
+        .chain(config_returns)
+        .map(String::as_str)
+        .collect();
+    match return_to {
+        Some(url) if handoff::return_target_allowed(url, &allowed) => Handoff {
+            target: Some(url.to_owned()),
+            refused: false,
+        },
+        other => Handoff {
+            target: organization.console_url.clone().or_else(|| {
+                config_console.and_then(|url| handoff::normalize_console_url(url).ok())
+            }),
+            refused: other.is_some(),
+        },
     }
 }
 
@@ -243,6 +282,88 @@ mod tests {
         );
         assert_eq!(Step::Done.url("demo", Some("f1")), "/login/done");
         assert_eq!(Step::Landing.url("demo", None), "/");
+    }
+
+    fn organization(return_urls: &[&str], console_url: Option<&str>) -> Organization {
+        Organization {
+            return_urls: return_urls.iter().map(|u| u.to_string()).collect(),
+            console_url: console_url.map(str::to_owned),
+            ..flow(FlowState::Complete).organization
+        }
+    }
+
+    #[test]
+    fn the_hand_off_follows_only_an_allowed_return_to() {
+        let org = organization(
+            &["https://console.example/"],
+            Some("https://console.example/home"),
+        );
+        let config = vec!["https://apps.example/team/".to_owned()];
+        let to = |return_to: Option<&str>| handoff(return_to, &org, None, &config);
+        assert_eq!(
+            to(Some("https://console.example/projects/7?tab=keys")),
+            Handoff {
+                target: Some("https://console.example/projects/7?tab=keys".into()),
+                refused: false
+            }
+        );
+        assert_eq!(
+            to(Some("https://apps.example/team/board"))
+                .target
+                .as_deref(),
+            Some("https://apps.example/team/board")
+        );
+        for hostile in [
+            "//evil.example",
+            "https://evil.example@console.example/",
+            "https://console.example@evil.example/",
+            "https://console.example.evil.example/",
+            "javascript:alert(1)",
+            "https:\\evil.example",
+            "https://apps.example/teams/",
+            "/relative",
+            "",
+        ] {
+            assert_eq!(
+                to(Some(hostile)),
+                Handoff {
+                    target: Some("https://console.example/home".into()),
+                    refused: true
+                },
+                "{hostile}"
+            );
+        }
+        assert_eq!(
+            to(None),
+            Handoff {
+                target: Some("https://console.example/home".into()),
+                refused: false
+            }
+        );
+    }
+
+    #[test]
+    fn without_an_organization_console_the_config_one_is_used_when_well_formed() {
+        let org = organization(&[], None);
+        assert_eq!(
+            handoff(None, &org, Some("https://console.example/start"), &[]).target,
+            Some("https://console.example/start".into())
+        );
+        assert_eq!(
+            handoff(None, &org, Some("javascript:alert(1)"), &[]).target,
+            None
+        );
+        // A config prefix not in its normal form is ignored, never loosened.
+        let loose = vec!["https://console.example".to_owned()];
+        assert!(
+            handoff(
+                Some("https://console.example.evil.example/"),
+                &org,
+                None,
+                &loose
+            )
+            .refused
+        );
     }
 
     #[test]

@@ -1146,3 +1146,141 @@ async fn at_320_px_the_mfa_key_wraps_between_its_groups_and_one_step_is_no_list(
     }
     root.remove();
 }
+
+/// A session whose Organization has `extra` fields (`,"console_url":…`) and `requirements`.
+fn session_with(extra: &str, requirements: &str) -> String {
+    let organization = ORGANIZATION.trim_end().trim_end_matches('}');
+    format!(
+        r#"{{"member":{{"username":"alex","email":"alex@example.com"}},
+            "organization":{organization}{extra}}},"expires_at":1700086400,"now":1700000000,
+            "requirements":[{requirements}]}}"#
+    )
+}
+
+const HANDOFF: &str = r#","return_urls":["https://console.example/"],
+    "console_url":"https://console.example/home""#;
+const PENDING: &str = r#"{"kind":"update_password","deadline":1700259200}"#;
+
+/// The done step, opened with `query`, once the hand-off is shown.
+async fn done_with(
+    query: &str,
+    requirements: &str,
+) -> (
+    FakeApi,
+    HtmlElement,
+    leptos::mount::UnmountHandle<impl Mountable>,
+) {
+    member_login::device::keep_return_to(None);
+    let session = session_with(HANDOFF, requirements);
+    let api = fake_api(&[("GET", "/api/v1/session", 200, &session)]);
+    let (root, app) = mount_at(&format!("/login/done{query}"));
+    until("the hand-off", || {
+        root.query_selector("#continue").unwrap().is_some()
+    })
+    .await;
+    (api, root, app)
+}
+
+#[wasm_bindgen_test]
+async fn after_login_an_allowed_return_to_is_where_the_console_link_goes() {
+    let return_to = "https://console.example/projects/7?tab=keys";
+    let encoded = String::from(js_sys::encode_uri_component(return_to));
+    let (_api, root, _app) = done_with(&format!("?return_to={encoded}"), PENDING).await;
+    let link: HtmlElement = find(&root, "#continue");
+    assert_eq!(link.get_attribute("href").unwrap(), return_to);
+    assert_eq!(link.text_content().unwrap(), "Continue to the console");
+    // Requirements are pending: the checklist comes first, the console is the second choice.
+    assert!(root.query_selector("#requirements-heading").unwrap().is_some());
+    assert_eq!(link.class_name(), "button secondary");
+    assert!(root.query_selector("#return-refused").unwrap().is_none());
+    root.remove();
+}
+
+#[wasm_bindgen_test]
+async fn after_login_a_hostile_return_to_is_refused_for_the_console() {
+    for hostile in [
+        "//evil.example",
+        "https://evil.example@console.example/",
+        "https://console.example@evil.example/",
+        "https://console.example.evil.example/",
+        "javascript:alert(1)",
+    ] {
+        let encoded = String::from(js_sys::encode_uri_component(hostile));
+        let (api, root, app) = done_with(&format!("?return_to={encoded}"), "").await;
+        let link: HtmlElement = find(&root, "#continue");
+        assert_eq!(
+            link.get_attribute("href").unwrap(),
+            "https://console.example/home",
+            "{hostile}"
+        );
+        assert!(root.query_selector("#return-refused").unwrap().is_some());
+        drop(app);
+        drop(api);
+        root.remove();
+    }
+}
+
+#[wasm_bindgen_test]
+async fn with_every_requirement_met_the_done_step_says_all_done() {
+    let (_api, root, _app) = done_with("", "").await;
+    let all_done = text_when(&root, "#all-done", |t| !t.is_empty()).await;
+    assert_eq!(
+        all_done,
+        "All done: your account meets your Organization's security requirements."
+    );
+    assert!(root.query_selector("#requirements-heading").unwrap().is_none());
+    let link: HtmlElement = find(&root, "#continue");
+    assert_eq!(link.class_name(), "button primary");
+    assert_eq!(
+        link.get_attribute("href").unwrap(),
+        "https://console.example/home"
+    );
+    assert_eq!(find::<HtmlElement>(&root, "#logout").class_name(), "button secondary");
+    root.remove();
+}
+
+/// The username step for an Organization with `extra` fields, once it shows.
+async fn username_step_for(
+    extra: &str,
+) -> (
+    FakeApi,
+    HtmlElement,
+    leptos::mount::UnmountHandle<impl Mountable>,
+) {
+    let organization = format!("{}{extra}}}", ORGANIZATION.trim_end().trim_end_matches('}'));
+    let api = fake_api(&[("GET", "/api/v1/organizations/demo", 200, &organization)]);
+    let (root, app) = mount_at("/login/organization?organization=demo");
+    until("the username step", || pathname() == "/login/username").await;
+    text_when(&root, "#current-organization", |t| t == "Demo").await;
+    (api, root, app)
+}
+
+fn card_style(root: &HtmlElement) -> String {
+    find::<HtmlElement>(root, "main.card")
+        .get_attribute("style")
+        .unwrap_or_default()
+}
+
+#[wasm_bindgen_test]
+async fn an_organization_shows_its_logo_and_a_readable_accent_colour() {
+    let (_api, root, _app) = username_step_for(
+        r##","logo_url":"https://example.com/logo.png","accent_color":"#0b3d91""##,
+    )
+    .await;
+    let logo: HtmlElement = find(&root, "img.org-logo");
+    assert_eq!(
+        logo.get_attribute("src").unwrap(),
+        "https://example.com/logo.png"
+    );
+    assert_eq!(logo.get_attribute("alt").unwrap(), "");
+    assert!(card_style(&root).contains("--org-accent: #0b3d91"), "{}", card_style(&root));
+    root.remove();
+}
+
+#[wasm_bindgen_test]
+async fn an_accent_colour_without_enough_contrast_falls_back_to_the_default() {
+    let (_api, root, _app) = username_step_for(r##","accent_color":"#ffcc00""##).await;
+    assert!(!card_style(&root).contains("--org-accent"), "{}", card_style(&root));
+    assert!(root.query_selector("img.org-logo").unwrap().is_none());
+    root.remove();
+}

@@ -5,9 +5,9 @@ use member_login_api::session::{RequirementKind, Session};
 use member_login_api::ProblemCode;
 
 use super::{focus_when_mounted, StepKit};
-use crate::api_client::ClientError;
-use crate::messages;
-use crate::wizard::{time_left_text, Step};
+use crate::api_client::{runtime_config, ClientError};
+use crate::wizard::{self, time_left_text, Handoff, Step};
+use crate::{device, messages};
 
 /// Step 9: logged in. Who, to which Organization, what the Organization still requires, and
 /// Log out. A reload asks the server again, so it keeps showing the session while it lasts.
@@ -17,6 +17,8 @@ pub fn DoneStep() -> impl IntoView {
     let heading = NodeRef::<H1>::new();
     focus_when_mounted(heading);
     let session = RwSignal::new(None::<Session>);
+    // Where "Continue to the console" goes, once the session (and so the Organization) is known.
+    let handoff = RwSignal::new(None::<Handoff>);
     let missing = RwSignal::new(false);
     // What the heading says once the session is known (`None` while asking), so a screen
     // reader never hears "You are logged in" before it is true.
@@ -29,6 +31,13 @@ pub fn DoneStep() -> impl IntoView {
         spawn_local(async move {
             match kit.api().session().await {
                 Ok(s) => {
+                    let config = runtime_config().await;
+                    handoff.set(Some(wizard::handoff(
+                        device::return_to().as_deref(),
+                        &s.organization,
+                        config.console_url.as_deref(),
+                        &config.return_urls,
+                    )));
                     kit.state.organization.set(Some(s.organization.clone()));
                     session.set(Some(s));
                     known.set(Some("You are logged in"));
@@ -60,6 +69,7 @@ pub fn DoneStep() -> impl IntoView {
                 match result {
                     Ok(()) => {
                         kit.state.flow.set(None);
+                        device::keep_return_to(None);
                         kit.state.notice.set(Some(messages::LOGGED_OUT));
                         kit.go(Step::Landing.path(), false);
                     }
@@ -135,10 +145,39 @@ pub fn DoneStep() -> impl IntoView {
                                 </ul>
                             </section>
                         })}
-                        <p>"This is your Organization's dashboard."</p>
+                        {requirements.is_empty().then(|| view! {
+                            <p class="status" id="all-done">
+                                "All done: your account meets your Organization's security requirements."
+                            </p>
+                        })}
                     }
                 })
         }}
+        {move || handoff.get().map(|h| {
+            let pending = session.with(|s| s.as_ref().is_some_and(|s| !s.requirements.is_empty()));
+            view! {
+                {h.refused.then(|| view! {
+                    <p class="notice" id="return-refused">
+                        "The page that sent you here is not one your Organization allows, so you \
+                         are not sent back to it."
+                    </p>
+                })}
+                {match h.target {
+                    Some(url) => view! {
+                        <a
+                            id="continue"
+                            class=if pending { "button secondary" } else { "button primary" }
+                            href=url
+                            rel="external"
+                        >
+                            "Continue to the console"
+                        </a>
+                    }
+                    .into_any(),
+                    None => view! { <p class="hint">"You can close this page, or log out."</p> }.into_any(),
+                }}
+            }
+        })}
         <p class="field-error" role="alert">{move || error.get()}</p>
         {move || {
             (session.with(|s| s.is_none()) && error.with(|e| e.is_some()) && !missing.get())
@@ -154,7 +193,11 @@ pub fn DoneStep() -> impl IntoView {
             view! {
             <button
                 type="button"
-                class="button primary"
+                class=move || if handoff.with(|h| h.as_ref().is_some_and(|h| h.target.is_some())) {
+                    "button secondary"
+                } else {
+                    "button primary"
+                }
                 id="logout"
                 hidden=move || known.get().is_none()
                 on:click=logout

@@ -352,7 +352,17 @@ fn StepContext(
             .unwrap_or_default()
     };
     let username = move || state.username.get();
+    // The Organization's logo, beside its name (which says the same, so the image is
+    // decorative to a screen reader).
+    let logo = move || {
+        state
+            .organization
+            .with(|o| o.as_ref().and_then(|o| o.logo_url.clone()))
+    };
     view! {
+        {move || logo().map(|src| view! {
+            <img class="org-logo" src=src alt="" referrerpolicy="no-referrer" />
+        })}
         <dl class="context">
             <div>
                 <dt>"Organization"</dt>
