@@ -1190,7 +1190,10 @@ async fn after_login_an_allowed_return_to_is_where_the_console_link_goes() {
     assert_eq!(link.get_attribute("href").unwrap(), return_to);
     assert_eq!(link.text_content().unwrap(), "Continue to the console");
     // Requirements are pending: the checklist comes first, the console is the second choice.
-    assert!(root.query_selector("#requirements-heading").unwrap().is_some());
+    assert!(root
+        .query_selector("#requirements-heading")
+        .unwrap()
+        .is_some());
     assert_eq!(link.class_name(), "button secondary");
     assert!(root.query_selector("#return-refused").unwrap().is_none());
     root.remove();
@@ -1228,14 +1231,20 @@ async fn with_every_requirement_met_the_done_step_says_all_done() {
         all_done,
         "All done: your account meets your Organization's security requirements."
     );
-    assert!(root.query_selector("#requirements-heading").unwrap().is_none());
+    assert!(root
+        .query_selector("#requirements-heading")
+        .unwrap()
+        .is_none());
     let link: HtmlElement = find(&root, "#continue");
     assert_eq!(link.class_name(), "button primary");
     assert_eq!(
         link.get_attribute("href").unwrap(),
         "https://console.example/home"
     );
-    assert_eq!(find::<HtmlElement>(&root, "#logout").class_name(), "button secondary");
+    assert_eq!(
+        find::<HtmlElement>(&root, "#logout").class_name(),
+        "button secondary"
+    );
     root.remove();
 }
 
@@ -1273,14 +1282,22 @@ async fn an_organization_shows_its_logo_and_a_readable_accent_colour() {
         "https://example.com/logo.png"
     );
     assert_eq!(logo.get_attribute("alt").unwrap(), "");
-    assert!(card_style(&root).contains("--org-accent: #0b3d91"), "{}", card_style(&root));
+    assert!(
+        card_style(&root).contains("--org-accent: #0b3d91"),
+        "{}",
+        card_style(&root)
+    );
     root.remove();
 }
 
 #[wasm_bindgen_test]
 async fn an_accent_colour_without_enough_contrast_falls_back_to_the_default() {
     let (_api, root, _app) = username_step_for(r##","accent_color":"#ffcc00""##).await;
-    assert!(!card_style(&root).contains("--org-accent"), "{}", card_style(&root));
+    assert!(
+        !card_style(&root).contains("--org-accent"),
+        "{}",
+        card_style(&root)
+    );
     assert!(root.query_selector("img.org-logo").unwrap().is_none());
     root.remove();
 }
