@@ -320,3 +320,24 @@ async fn the_cli_refuses_bad_values_and_changes_nothing() {
     let resp = server.get("/api/v1/organizations/acme").await;
     assert_eq!(resp.status(), 404);
 }
+
+#[tokio::test]
+async fn the_openapi_document_describes_every_field_the_lookup_answers() {
+    let server = start().await;
+    brand_the_demo(&server);
+    let doc: Value = server
+        .get("/api/v1/openapi.json")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let schema = &doc["components"]["schemas"]["Organization"]["properties"];
+    let (json, _) = lookup(&server, "demo").await;
+    assert_eq!(json.as_object().unwrap().len(), 8, "{json}");
+    for field in json.as_object().unwrap().keys() {
+        assert!(
+            schema.get(field).is_some(),
+            "{field} is not in docs/openapi.json"
+        );
+    }
+}
