@@ -118,6 +118,22 @@ if [ ${#pkgs[@]} -gt 0 ]; then
   fi
 fi
 
+# --- nginx and its brotli_static module (Debian packages) ---------------------
+# The static-host test (e2e/tests/static_host.rs) serves the app from the distribution's nginx
+# with the configuration deploy/render.mjs writes, .br copies included.
+if [ "$want" = test ]; then
+  absent=()
+  command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || absent+=(nginx)
+  [ -f /usr/lib/nginx/modules/ngx_http_brotli_static_module.so ] || absent+=(libnginx-mod-http-brotli-static)
+  if [ ${#absent[@]} -eq 0 ]; then
+    ok "nginx with the brotli_static module"
+  elif is_root && has_apt; then
+    apt_install "${absent[@]}"
+  else
+    need_by_hand "the Debian packages ${absent[*]} (sudo apt-get install ${absent[*]}), or nginx with the brotli_static module in /usr/lib/nginx/modules"
+  fi
+fi
+
 # --- PostgreSQL server (Debian package) --------------------------------------
 # The tests (and the benchmarks) run a throwaway cluster with it: see scripts/postgres.sh.
 if [ "$want" = test ] || [ "$want" = bench ] || [ "$want" = server ]; then

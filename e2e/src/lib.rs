@@ -468,3 +468,72 @@ async fn start_xvfb() -> (Child, String) {
 pub fn as_str(value: &Value) -> &str {
     value.as_str().unwrap_or_default()
 }
+
+impl Server {
+    /// The reference server as the login API alone, for the app on a static host of its own
+    /// at `app_origin` (`https://127.0.0.1:PORT`): no `dist/`, CORS with credentials for that
+    /// origin (`--cors-origin`), and email links to it (`--app-url`). Otherwise as
+    /// [`Server::start`]: HTTPS, a fresh database, the demo Organization, the dev mailbox.
+    pub async fn start_api_for(app_origin: &str) -> Server {
+        let binary = server_binary();
+        let data = tempfile::tempdir().expect("temporary folder");
+        let (cert, key, trusted) = self_signed_certificate(data.path());
+        let mut process = Command::new(&binary)
+            .arg("--data")
+            .arg(data.path().join("e2e.sqlite3"))
+            .args(["serve", "--listen", "127.0.0.1:0", "--dev", "--demo"])
+            .args(["--cors-origin", app_origin, "--app-url", app_origin])
+            .arg("--tls-cert")
+            .arg(cert)
+            .arg("--tls-key")
+            .arg(key)
+            .stdout(Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {}: {e}", binary.display()));
+        let mut lines = BufReader::new(process.stdout.take().unwrap()).lines();
+        let base = tokio::time::timeout(WAIT, async {
+            while let Some(line) = lines.next_line().await.unwrap() {
+                if let Some(url) = line.strip_prefix("Member Login is listening on ") {
+                    return url.trim_end_matches('/').to_owned();
+                }
+            }
+            panic!("the server stopped before listening");
+        })
+        .await
+        .expect("the server did not start in time");
+        tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+        let http = reqwest::Client::builder()
+            .tls_built_in_root_certs(false)
+            .add_root_certificate(trusted)
+            .build()
+            .expect("an HTTP client");
+        Server {
+            base,
+            http,
+            _process: process,
+            _data: data,
+        }
+    }
+}
+
+/// The built app the tests serve: `MEMBER_LOGIN_DIST`, or `dist/` in the workspace.
+pub fn built_app() -> PathBuf {
+    env_or("MEMBER_LOGIN_DIST", workspace_root().join("dist"))
+}
+
+/// The workspace's root folder (where `dist/`, `deploy/` and `scripts/` are).
+pub fn workspace() -> PathBuf {
+    workspace_root()
+}
+
+/// A loopback port that was free a moment ago, for a process a test starts itself.
+pub fn free_loopback_port() -> u16 {
+    free_port()
+}
+
+/// Writes a self-signed certificate for 127.0.0.1 and localhost, and its key, into `dir`;
+/// returns both paths and the certificate for a client to trust.
+pub fn write_self_signed_certificate(dir: &Path) -> (PathBuf, PathBuf, reqwest::Certificate) {
+    self_signed_certificate(dir)
+}
