@@ -9,8 +9,8 @@ cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
 
 bash scripts/setup.sh bench
-echo "[bench] building the app (trunk build --release)"
-trunk build --release
+echo "[bench] building the app (scripts/build-app.sh)"
+bash scripts/build-app.sh
 echo "[bench] building the reference server"
 cargo build --quiet -p member-login-server
 exec node bench/bench.mjs --dist dist --server target/debug/member-login-server "$@"

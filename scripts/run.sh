@@ -8,8 +8,8 @@ cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
 
 bash scripts/setup.sh build
-echo "[run] building the app (trunk build --release)"
-trunk build --release
+echo "[run] building the app (scripts/build-app.sh: the login and the account pages)"
+bash scripts/build-app.sh
 echo "[run] building the reference server"
 cargo build --quiet -p member-login-server
 exec target/debug/member-login-server serve --demo --dev --dist dist

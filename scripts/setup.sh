@@ -49,6 +49,16 @@ if [ "$want" != server ]; then
   else
     need_by_hand "the Rust wasm32-unknown-unknown target (rustup target add wasm32-unknown-unknown)"
   fi
+  # The standard library's sources: the release app is built with its own std, for size
+  # (scripts/build-app.sh).
+  if rustup component list --installed 2>/dev/null | grep -q '^rust-src'; then
+    ok "rust-src component"
+  elif command -v rustup >/dev/null 2>&1; then
+    step "adding the rust-src component"
+    rustup component add rust-src
+  else
+    need_by_hand "the Rust standard library's sources (rustup component add rust-src)"
+  fi
 
   # --- cargo-installed tools ---------------------------------------------------
   cargo_tool() { # cargo_tool BINARY CRATE VERSION [extra cargo install args]

@@ -48,7 +48,7 @@ suite native cargo test -p member-login-api -p member-login-server
 # The server's HTTP rule suite again, with PostgreSQL as the store.
 suite native-postgres env MEMBER_LOGIN_TEST_BACKEND=postgres cargo test -p member-login-server --tests
 suite app-logic cargo test -p member-login --lib
-suite app-build trunk build --release
+suite app-build bash scripts/build-app.sh
 # Download sizes are deterministic, so they are checked here (timings only in scripts/bench.sh).
 suite app-size node bench/sizes.mjs dist --ceiling
 # wasm-bindgen-test-runner picks the browser from whichever driver variable is set.

@@ -77,6 +77,24 @@ pub fn return_to() -> Option<String> {
     tab_storage()?.get_item(RETURN_TO).ok()?
 }
 
+/// Opens `url`, a page of the other build (the login from the account screens, or the other
+/// way round), as a link would: a full page load that the router leaves alone.
+pub fn open_page(url: &str) {
+    let link = || -> Option<()> {
+        let document = web_sys::window()?.document()?;
+        let link: web_sys::HtmlAnchorElement =
+            document.create_element("a").ok()?.dyn_into().ok()?;
+        link.set_href(url);
+        link.set_rel("external");
+        let body = document.body()?;
+        body.append_child(&link).ok()?;
+        link.click();
+        link.remove();
+        Some(())
+    };
+    let _ = link();
+}
+
 /// Puts `text` on the clipboard. Returns whether the browser accepted (it may refuse without
 /// a user gesture or over plain http).
 pub async fn copy_to_clipboard(text: &str) -> bool {

@@ -21,9 +21,21 @@ use steps::{
     PasswordStep, SecondFactorStep, UpdatePasswordStep, UsernameStep,
 };
 
-/// The whole app: the router and the state every step shares.
+/// The login page (index.html): landing → done. The account screens are another page.
 #[component]
 pub fn App() -> impl IntoView {
+    Page(login_step)
+}
+
+/// The account page (account/index.html): the screens of a logged-in member.
+#[component]
+pub fn AccountApp() -> impl IntoView {
+    Page(account_step)
+}
+
+/// A page of the app: the router, the state every step shares, and the step its path names.
+#[allow(non_snake_case)]
+fn Page(step_view: fn(&str) -> AnyView) -> impl IntoView {
     let state = state::LoginState::default();
     provide_context(state);
     // The Organization's accent colour, once it is known, where it is readable (AA contrast
@@ -38,7 +50,7 @@ pub fn App() -> impl IntoView {
     view! {
         <Router>
             <main class="card" style=("--org-accent", accent)>
-                <CurrentStep />
+                <CurrentStep step_view=step_view />
             </main>
         </Router>
     }
@@ -47,7 +59,7 @@ pub fn App() -> impl IntoView {
 /// The step the URL's path names. One plain match instead of a route table: the steps are
 /// flat, and a route table costs the app about a tenth of its bytes in generic code.
 #[component]
-fn CurrentStep() -> impl IntoView {
+fn CurrentStep(step_view: fn(&str) -> AnyView) -> impl IntoView {
     let path = use_location().pathname;
     let location = use_context::<BrowserUrl>();
     // The page to hand the member back to after login, from whichever page the login began on;
@@ -69,7 +81,7 @@ fn CurrentStep() -> impl IntoView {
     }
 }
 
-fn step_view(path: &str) -> AnyView {
+fn login_step(path: &str) -> AnyView {
     match path {
         "/" => Landing().into_any(),
         "/login/organization" => OrganizationStep().into_any(),
@@ -79,6 +91,12 @@ fn step_view(path: &str) -> AnyView {
         "/login/password" => PasswordStep().into_any(),
         "/login/second-factor" => SecondFactorStep().into_any(),
         "/login/done" => DoneStep().into_any(),
+        _ => NotFound().into_any(),
+    }
+}
+
+fn account_step(path: &str) -> AnyView {
+    match path {
         "/account/password" => UpdatePasswordStep().into_any(),
         "/account/mfa" => EnableMfaStep().into_any(),
         _ => NotFound().into_any(),

@@ -51,7 +51,7 @@ fn log_in_again(kit: StepKit, session: Option<Session>) {
 #[component]
 fn BackToChecklist() -> impl IntoView {
     view! {
-        <a class="button secondary" id="back-to-checklist" href=Step::Done.path()>
+        <a class="button secondary" id="back-to-checklist" href=Step::Done.path() rel="external">
             "Back to your checklist"
         </a>
     }

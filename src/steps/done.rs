@@ -133,7 +133,7 @@ pub fn DoneStep() -> impl IntoView {
                                         .map(|r| {
                                             view! {
                                                 <li>
-                                                    <a href=requirement_path(r.kind)>
+                                                    <a href=requirement_path(r.kind) rel="external">
                                                         {requirement_name(r.kind)}
                                                     </a>
                                                     " — "

@@ -102,6 +102,16 @@ impl StepKit {
     }
 
     pub fn go(&self, url: &str, replace: bool) {
+        // The login and the account screens are two pages (two builds): between them, a
+        // page load.
+        let account = |path: &str| path.starts_with("/account/");
+        let here = web_sys::window()
+            .and_then(|w| w.location().pathname().ok())
+            .unwrap_or_default();
+        if account(url) != account(&here) {
+            device::open_page(url);
+            return;
+        }
         self.navigate.with_value(|navigate| {
             navigate(
                 url,

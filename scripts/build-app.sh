@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Builds the app for release into dist/: two pages, two trunk builds.
+#   dist/          the login (index.html: landing → done)
+#   dist/account/  the account screens (account/index.html: update password, enable MFA)
+# Each is built with its own standard library, compiled for size with the `immediate-abort`
+# panic strategy (a panic stops the app at once, with no message machinery). That needs
+# nightly features of the stable toolchain: RUSTC_BOOTSTRAP=1 turns them on for this build only
+# (docs/PERFORMANCE.md says why), and the rust-src component (scripts/setup.sh).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="$HOME/.cargo/bin:$PATH"
+
+export RUSTC_BOOTSTRAP=1
+export CARGO_UNSTABLE_BUILD_STD=std,panic_abort
+export RUSTFLAGS="-Zunstable-options -Cpanic=immediate-abort"
+
+# The login first: trunk replaces dist/ as a whole, the account build only dist/account/.
+trunk build index.html --release
+trunk build account/index.html --release --dist dist/account --public-url /account/
