@@ -2,6 +2,7 @@
 # Builds the app for release into dist/: two pages, two trunk builds.
 #   dist/          the login (index.html: landing → done)
 #   dist/account/  the account screens (account/index.html: update password, enable MFA)
+# HTML and CSS are minified by trunk, the JavaScript by the post-build hook.
 # Each is built with its own standard library, compiled for size with the `immediate-abort`
 # panic strategy (a panic stops the app at once, with no message machinery). That needs
 # nightly features of the stable toolchain: RUSTC_BOOTSTRAP=1 turns them on for this build only
@@ -12,8 +13,10 @@ export PATH="$HOME/.cargo/bin:$PATH"
 
 export RUSTC_BOOTSTRAP=1
 export CARGO_UNSTABLE_BUILD_STD=std,panic_abort
-export RUSTFLAGS="-Zunstable-options -Cpanic=immediate-abort"
+# erase_components: Leptos's type erasure of components, fewer monomorphised views (measured
+# in docs/PERFORMANCE.md, with the step transition it costs).
+export RUSTFLAGS="-Zunstable-options -Cpanic=immediate-abort --cfg erase_components"
 
 # The login first: trunk replaces dist/ as a whole, the account build only dist/account/.
-trunk build index.html --release
-trunk build account/index.html --release --dist dist/account --public-url /account/
+trunk build index.html --release --minify
+trunk build account/index.html --release --minify --dist dist/account --public-url /account/

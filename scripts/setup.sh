@@ -86,9 +86,9 @@ if [ "$want" != server ]; then
 fi
 
 # --- npm packages of a folder, installed from its lock file --------------------
-npm_folder() { # npm_folder MODE DIR FILE WHAT: `npm ci` in DIR for MODE unless FILE is there and fresh
-  local mode=$1 dir=$2 file=$3 what=$4
-  [ "$want" = "$mode" ] || return 0
+npm_folder() { # npm_folder "MODE…" DIR FILE WHAT: `npm ci` in DIR for those modes unless FILE is there and fresh
+  local modes=$1 dir=$2 file=$3 what=$4
+  case " $modes " in *" $want "*) ;; *) return 0 ;; esac
   if [ -f "$dir/node_modules/$file" ] && [ "$dir/node_modules/.package-lock.json" -nt "$dir/package-lock.json" ]; then
     ok "$what ($dir/node_modules)"
   elif command -v npm >/dev/null 2>&1; then
@@ -98,6 +98,8 @@ npm_folder() { # npm_folder MODE DIR FILE WHAT: `npm ci` in DIR for MODE unless 
     need_by_hand "Node.js 18.20 or later and npm, to install $what (then: npm ci --prefix $dir)"
   fi
 }
+# terser, which the app build's post-build hook minifies the JavaScript with.
+npm_folder "build test bench" scripts terser/package.json "terser for the app build"
 # axe-core, injected into pages by the end-to-end accessibility checks.
 npm_folder test e2e axe-core/axe.min.js "axe-core for the accessibility checks"
 # Lighthouse (with puppeteer-core and chrome-launcher), for the benchmark.
