@@ -1,8 +1,12 @@
-//! Serves the built app (`dist/`) behind the API, with security headers and an SPA fallback:
-//! any path that is not a file gets `index.html`, so every step's URL survives a reload. Files
-//! go out compressed when the build left a `.br` or `.gz` copy beside them.
+//! Serves the built app (`dist/`) behind the API, with security headers and an SPA fallback
+//! per page. The app is two pages, each a build of its own: the login (`index.html`) and the
+//! account screens (`account/index.html`, with its files under `account/`). A path that is no
+//! file gets its page's `index.html` (`/account` and anything under `/account/` the account
+//! page's, every other path the login's), so every step's and screen's URL survives a reload.
+//! A build without the account page (an older one) gets the login's `index.html` for every
+//! path. Files go out compressed when the build left a `.br` or `.gz` copy beside them.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use axum::http::{header, HeaderName, HeaderValue};
 use axum::Router;
@@ -11,33 +15,52 @@ use sha2::{Digest, Sha256};
 use tower_http::services::{ServeDir, ServeFile};
 use tower_http::set_header::{SetResponseHeader, SetResponseHeaderLayer};
 
+/// The account screens' page, from `dist/`; its URLs are `/account` and everything under
+/// `/account/`.
+pub const ACCOUNT_INDEX: &str = "account/index.html";
+
 pub fn serve_app(api: Router, dist: &Path) -> Router {
-    let index = dist.join("index.html");
-    let html = std::fs::read_to_string(&index).unwrap_or_default();
-    let csp = content_security_policy(&html);
+    let login = dist.join("index.html");
+    let account = Some(dist.join(ACCOUNT_INDEX)).filter(|page| page.is_file());
+    // One policy for both pages: it allows the inline scripts of each.
+    let pages: Vec<String> = std::iter::once(&login)
+        .chain(&account)
+        .map(|page| std::fs::read_to_string(page).unwrap_or_default())
+        .collect();
+    let pages: Vec<&str> = pages.iter().map(String::as_str).collect();
+    let csp = content_security_policy(&pages);
     // The build writes `.br` and `.gz` copies of each file (scripts/precompress.mjs); browsers
-    // that accept them get those, with `Content-Encoding` and `Vary: Accept-Encoding`.
+    // that accept them get those, with `Content-Encoding` and `Vary: Accept-Encoding`. So does
+    // each page's index.html as the fallback.
+    let page = |index: PathBuf| {
+        ServeFile::new(index)
+            .precompressed_br()
+            .precompressed_gzip()
+    };
+    // Which page a path that is no file gets.
+    let mut fallback = Router::new().fallback_service(page(login));
+    if let Some(account) = &account {
+        fallback = fallback
+            .route_service("/account/", page(account.clone()))
+            .route_service("/account/{*screen}", page(account.clone()));
+    }
     let files = ServeDir::new(dist)
         .precompressed_br()
         .precompressed_gzip()
-        .fallback(
-            ServeFile::new(index)
-                .precompressed_br()
-                .precompressed_gzip(),
-        );
-    // Caches must keep the encodings apart.
-    let files = SetResponseHeader::overriding(
-        files,
-        header::VARY,
-        HeaderValue::from_static("accept-encoding"),
-    );
+        .fallback(fallback);
+    let files = varying(files);
     let fixed = |name: HeaderName, value: &str| {
         SetResponseHeaderLayer::overriding(
             name,
             HeaderValue::from_str(value).expect("header values here are ASCII"),
         )
     };
-    api.fallback_service(files)
+    let mut app = api;
+    // `/account` is the account page too, not a redirect to the folder `/account/`.
+    if let Some(account) = account {
+        app = app.route_service("/account", varying(page(account)));
+    }
+    app.fallback_service(files)
         .layer(fixed(header::CONTENT_SECURITY_POLICY, &csp))
         .layer(fixed(header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
         .layer(fixed(header::REFERRER_POLICY, "no-referrer"))
@@ -47,20 +70,32 @@ pub fn serve_app(api: Router, dist: &Path) -> Router {
         ))
 }
 
-/// A strict policy: scripts only from this origin plus the exact inline loader(s) in
-/// `index.html`, WebAssembly compilation allowed, no framing. Images may also come from any
-/// `https:` origin, for an Organization's logo (its URL is https-only, checked by the admin
-/// CLI); an image runs no code, and every other kind of request stays on this origin.
-pub fn content_security_policy(index_html: &str) -> String {
-    let hashes: String = inline_scripts(index_html)
-        .map(|body| {
-            let digest = Sha256::digest(body.as_bytes());
-            format!(
-                " 'sha256-{}'",
-                base64::engine::general_purpose::STANDARD.encode(digest)
-            )
-        })
-        .collect();
+/// Caches must keep the encodings apart.
+fn varying<S>(files: S) -> SetResponseHeader<S, HeaderValue> {
+    SetResponseHeader::overriding(
+        files,
+        header::VARY,
+        HeaderValue::from_static("accept-encoding"),
+    )
+}
+
+/// A strict policy: scripts only from this origin plus the exact inline scripts of the pages
+/// (`index.html`, `account/index.html`: each page's own, one policy for both), WebAssembly
+/// compilation allowed, no framing. Images may also come from any `https:` origin, for an
+/// Organization's logo (its URL is https-only, checked by the admin CLI); an image runs no
+/// code, and every other kind of request stays on this origin.
+pub fn content_security_policy(pages: &[&str]) -> String {
+    let mut hashes: Vec<String> = Vec::new();
+    for body in pages.iter().flat_map(|html| inline_scripts(html)) {
+        let hash = format!(
+            "'sha256-{}'",
+            base64::engine::general_purpose::STANDARD.encode(Sha256::digest(body.as_bytes()))
+        );
+        if !hashes.contains(&hash) {
+            hashes.push(hash);
+        }
+    }
+    let hashes: String = hashes.iter().map(|hash| format!(" {hash}")).collect();
     format!(
         "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'{hashes}; style-src 'self'; \
          img-src 'self' data: https:; connect-src 'self'; object-src 'none'; base-uri 'none'; \
@@ -85,7 +120,7 @@ mod tests {
     fn hashes_each_inline_script_and_skips_external_ones() {
         let html = r#"<head><script type="module">import init from '/app.js';init();</script>
             <script src="/other.js"></script><script>a()</script></head>"#;
-        let csp = content_security_policy(html);
+        let csp = content_security_policy(&[html]);
         // sha256 of the exact bodies, as `printf %s BODY | openssl dgst -sha256 -binary | base64`.
         let expect = |body: &str| {
             base64::engine::general_purpose::STANDARD.encode(Sha256::digest(body.as_bytes()))
@@ -103,5 +138,40 @@ mod tests {
         assert!(csp.contains("default-src 'self';"), "{csp}");
         assert!(csp.contains("connect-src 'self';"), "{csp}");
         assert!(!csp.contains("http:"), "{csp}");
+    }
+
+    #[test]
+    fn allows_the_inline_scripts_of_both_pages_once_each() {
+        let login = "<script>picker()</script><script type=\"module\">load('/login.js')</script>";
+        let account = "<script type=\"module\">load('/account/account.js')</script>";
+        let hash = |body: &str| {
+            format!(
+                "'sha256-{}'",
+                base64::engine::general_purpose::STANDARD.encode(Sha256::digest(body.as_bytes()))
+            )
+        };
+        let both = content_security_policy(&[login, account]);
+        for body in [
+            "picker()",
+            "load('/login.js')",
+            "load('/account/account.js')",
+        ] {
+            assert!(both.contains(&hash(body)), "{body}: {both}");
+        }
+        assert_eq!(both.matches("'sha256-").count(), 3, "{both}");
+        // In the pages' order, and the rest of the policy as for one page.
+        let login_only = content_security_policy(&[login]);
+        assert_eq!(
+            both,
+            login_only.replace(
+                "; style-src",
+                &format!(" {}; style-src", hash("load('/account/account.js')"))
+            )
+        );
+        // A script both pages carry is allowed once.
+        let shared = content_security_policy(&[login, login]);
+        assert_eq!(shared, login_only);
+        // An older build: the login page alone.
+        assert_eq!(login_only.matches("'sha256-").count(), 2, "{login_only}");
     }
 }

@@ -160,6 +160,138 @@ async fn serves_the_builds_compressed_copies_to_browsers_that_accept_them() {
     }
 }
 
+/// The app is two pages: the login (`index.html`) and the account screens
+/// (`account/index.html`). A path that is no file gets its own page's index.html.
+#[tokio::test]
+async fn serves_each_page_its_own_fallback_and_one_policy_for_both() {
+    let dist = tempfile::tempdir().unwrap();
+    let write = |name: &str, body: &[u8]| {
+        let path = dist.path().join(name);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, body).unwrap();
+    };
+    let login =
+        "<html><script>picker()</script><script type=\"module\">load('/login.js')</script></html>";
+    let account = "<html><script type=\"module\">load('/account/account.js')</script></html>";
+    write("index.html", login.as_bytes());
+    write("index.html.br", b"brotli login");
+    write("account/index.html", account.as_bytes());
+    write("account/index.html.br", b"brotli account");
+    write("account/index.html.gz", b"gzip account");
+    write("account/account-0123456789abcdef.js", b"export default 1");
+    write(
+        "account/account-0123456789abcdef.js.br",
+        b"brotli account js",
+    );
+    let server = start(Some(dist.path().to_owned())).await;
+    let client = reqwest::Client::new();
+    let get = |path: &str, accept: &str| {
+        let mut request = client.get(format!("{}{path}", server.base));
+        if !accept.is_empty() {
+            request = request.header("accept-encoding", accept);
+        }
+        request.send()
+    };
+    let expected_csp =
+        member_login_server::static_files::content_security_policy(&[login, account]);
+    for hash in [
+        "picker()",
+        "load('/login.js')",
+        "load('/account/account.js')",
+    ]
+    .map(|body| {
+        use base64::Engine;
+        use sha2::Digest;
+        base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(body))
+    }) {
+        assert!(
+            expected_csp.contains(&format!("'sha256-{hash}'")),
+            "{expected_csp}"
+        );
+    }
+
+    for (path, accept, encoding, body) in [
+        ("/", "", None, login),
+        ("/login/code", "", None, login),
+        ("/login/username?organization=demo", "", None, login),
+        ("/no/such/page", "", None, login),
+        ("/accounts", "", None, login),
+        ("/account/mfa", "", None, account),
+        ("/account/password?organization=demo", "", None, account),
+        ("/account/", "", None, account),
+        ("/account", "", None, account),
+        ("/account/no/such/screen", "", None, account),
+        ("/account/index.html", "", None, account),
+        (
+            "/account/account-0123456789abcdef.js",
+            "",
+            None,
+            "export default 1",
+        ),
+        // The compressed copies, for both pages and their files.
+        ("/login/code", "br", Some("br"), "brotli login"),
+        ("/account/mfa", "br", Some("br"), "brotli account"),
+        ("/account/mfa", "gzip", Some("gzip"), "gzip account"),
+        ("/account", "gzip, br", Some("br"), "brotli account"),
+        ("/account/", "br", Some("br"), "brotli account"),
+        (
+            "/account/account-0123456789abcdef.js",
+            "br",
+            Some("br"),
+            "brotli account js",
+        ),
+    ] {
+        let resp = get(path, accept).await.unwrap();
+        assert_eq!(resp.status(), 200, "{path} {accept}");
+        // Served at the address asked for, never redirected (`/account` too).
+        assert_eq!(resp.url().as_str(), format!("{}{path}", server.base));
+        let headers = resp.headers().clone();
+        assert_eq!(
+            headers["content-security-policy"],
+            expected_csp.as_str(),
+            "{path} {accept}"
+        );
+        assert_eq!(headers["x-content-type-options"], "nosniff");
+        assert_eq!(headers["referrer-policy"], "no-referrer");
+        assert_eq!(headers["cross-origin-opener-policy"], "same-origin");
+        assert_eq!(headers["vary"], "accept-encoding", "{path} {accept}");
+        let got = headers
+            .get("content-encoding")
+            .map(|v| v.to_str().unwrap().to_owned());
+        assert_eq!(got.as_deref(), encoding, "{path} {accept}");
+        let html = !path.ends_with(".js");
+        assert_eq!(
+            content_type(&resp).starts_with("text/html"),
+            html,
+            "{path} {accept}"
+        );
+        assert_eq!(resp.text().await.unwrap(), body, "{path} {accept}");
+    }
+    // The API is still the API.
+    let resp = get("/api/v1/no/such/thing", "").await.unwrap();
+    assert_eq!(resp.status(), 404);
+    assert_eq!(content_type(&resp), PROBLEM_CONTENT_TYPE);
+}
+
+/// A build without the account page (an older one): every path that is no file gets the
+/// login's index.html, and the policy is the login's alone.
+#[tokio::test]
+async fn a_build_without_the_account_page_falls_back_to_the_login_everywhere() {
+    let dist = tempfile::tempdir().unwrap();
+    let login = "<html><script type=\"module\">load('/login.js')</script></html>";
+    std::fs::write(dist.path().join("index.html"), login).unwrap();
+    let server = start(Some(dist.path().to_owned())).await;
+    let csp = member_login_server::static_files::content_security_policy(&[login]);
+    for path in ["/", "/login/code", "/account", "/account/", "/account/mfa"] {
+        let resp = reqwest::get(format!("{}{path}", server.base))
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 200, "{path}");
+        assert_eq!(resp.headers()["content-security-policy"], csp.as_str());
+        assert_eq!(resp.text().await.unwrap(), login, "{path}");
+    }
+}
+
 #[tokio::test]
 async fn data_survives_a_restart_and_seeding_twice_changes_nothing() {
     let data = tempfile::tempdir().unwrap();
