@@ -1,16 +1,20 @@
 // Writes ready-to-use static-host configurations for a built app (trunk's dist/) whose login API
 // is on another origin: nginx, Caddy, and _headers/_redirects for Netlify and Cloudflare Pages,
 // plus the config.json that points the app at the API (the build's own, with api_base set).
-// Each carries the app's Content-Security-Policy with the SHA-256 of index.html's inline
-// scripts (computed here, as the reference server does) and the API's origin in connect-src;
-// the SPA fallback; a year's immutable cache for hashed file names and no-cache for index.html
-// and config.json.
+// The app is two pages, each a build of its own: the login (index.html) and the account screens
+// (account/index.html, with its files under account/). Each configuration carries one
+// Content-Security-Policy for both, with the SHA-256 of the inline scripts of each page's
+// index.html (computed here, as the reference server does) and the API's origin in
+// connect-src; the SPA fallback per page (/account and paths under /account/ that are no file
+// get account/index.html, every other such path index.html; a build without account/index.html
+// gets index.html everywhere); a year's immutable cache for hashed file names (under /account/
+// too) and no-cache for both index.html files and config.json.
 //
 //   node deploy/render.mjs --api-origin https://login-api.example.com [options]
 //
 // Options (defaults in brackets):
 //   --api-origin ORIGIN   the login API, scheme://host[:port] (required)
-//   --dist DIR            the built app to read index.html and the file names from
+//   --dist DIR            the built app to read the pages' index.html and the file names from
 //                         [dist/ of this repository]
 //   --out DIR             where to write the configurations [deploy/out/ of this repository]
 //   --root DIR            where the host serves the app's files from [/var/www/member-login]
@@ -34,8 +38,12 @@ import { parseArgs } from 'node:util';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const TEMPLATES = join(HERE, 'templates');
-// trunk's hashed output names: NAME-<16 hex digits>.css, .js and _bg.wasm.
-export const HASHED = /^[^/]+-[0-9a-f]{16}(_bg)?\.(js|wasm|css)$/;
+// trunk's hashed output names: NAME-<hash>.css, .js and _bg.wasm, the hash a 64-bit number in
+// hex without leading zeros (so up to 16 digits), at the root (the login's) or under account/
+// (the account page's); tested on a path without its leading slash.
+export const HASHED = /^(account\/)?[^/]+-[0-9a-f]{1,16}(_bg)?\.(js|wasm|css)$/;
+// The account screens' page, from the build's root.
+export const ACCOUNT_INDEX = 'account/index.html';
 const BROTLI_MODULE = 'ngx_http_brotli_static_module.so';
 
 /** The bodies of `<script>` elements without `src`, exactly as the reference server finds them
@@ -56,14 +64,20 @@ export function inlineScripts(html) {
     });
 }
 
-/** The app's Content-Security-Policy on a host of its own, talking to the API at `apiOrigin`. */
-export function contentSecurityPolicy(indexHtml, apiOrigin, reportUri) {
-  const hashes = inlineScripts(indexHtml).map(
-    (body) => ` 'sha256-${createHash('sha256').update(body, 'utf8').digest('base64')}'`,
-  );
+/** The app's Content-Security-Policy on a host of its own, talking to the API at `apiOrigin`:
+ * one policy for the pages (`pages`: each page's index.html), allowing the inline scripts of
+ * each, every one once, in the pages' order. */
+export function contentSecurityPolicy(pages, apiOrigin, reportUri) {
+  const hashes = [
+    ...new Set(
+      pages
+        .flatMap(inlineScripts)
+        .map((body) => `'sha256-${createHash('sha256').update(body, 'utf8').digest('base64')}'`),
+    ),
+  ];
   const directives = [
     "default-src 'none'",
-    `script-src 'self' 'wasm-unsafe-eval'${hashes.join('')}`,
+    ['script-src', "'self'", "'wasm-unsafe-eval'", ...hashes].join(' '),
     "style-src 'self'",
     "img-src 'self' data: https:",
     `connect-src 'self' ${apiOrigin}`,
@@ -166,15 +180,23 @@ export function render(args) {
 
   const indexPath = join(dist, 'index.html');
   if (!existsSync(indexPath)) {
-    throw new Error(`${indexPath} is missing: build the app first (trunk build --release)`);
+    throw new Error(`${indexPath} is missing: build the app first (bash scripts/build-app.sh)`);
   }
-  const indexHtml = readFileSync(indexPath, 'utf8');
-  const csp = contentSecurityPolicy(indexHtml, apiOrigin, reportUri);
+  // The account page, when the build has it (an older build is the login alone).
+  const accountPath = join(dist, ACCOUNT_INDEX);
+  const account = existsSync(accountPath);
+  const pages = [indexPath, ...(account ? [accountPath] : [])].map((p) => readFileSync(p, 'utf8'));
+  const csp = contentSecurityPolicy(pages, apiOrigin, reportUri);
   const files = filesOf(dist);
   const hashed = files.filter((f) => HASHED.test(f.slice(1)));
   const warnings = [];
+  if (!account) {
+    warnings.push(`${accountPath} is missing: every path gets index.html (an older build?)`);
+  }
+  // Served no-cache by design (account/404.html: the account page's copy for Cloudflare Pages).
+  const revalidated = ['/index.html', `/${ACCOUNT_INDEX}`, '/account/404.html', '/config.json'];
   for (const f of files) {
-    const known = HASHED.test(f.slice(1)) || ['/index.html', '/config.json'].includes(f);
+    const known = HASHED.test(f.slice(1)) || revalidated.includes(f);
     if (!known && !/\.(br|gz)$/.test(f)) {
       warnings.push(`${f} has no hashed name: it is served with no-cache`);
     }
@@ -216,6 +238,44 @@ export function render(args) {
     HASHED_FILES: hashed
       .map((f) => `${f}\n  Cache-Control: public, max-age=31536000, immutable`)
       .join('\n'),
+    // The account page's fallback: nothing for a build without it (then index.html serves
+    // every path, as the rules after these say).
+    NGINX_ACCOUNT: account
+      ? [
+          '# The account screens: /account and a path under /account/ that is no file',
+          '# (/account/mfa, ...) get the account page.',
+          'location ~ ^/account(/|$) {',
+          `    try_files $uri /${ACCOUNT_INDEX};`,
+          '}',
+        ].join('\n')
+      : '',
+    CADDY_ACCOUNT: account
+      ? [
+          '# The account screens: /account and a path under /account/ that is no file',
+          '# (/account/mfa, ...) get the account page.',
+          '@account {',
+          '\tpath /account /account/*',
+          '\tnot file',
+          '}',
+          `rewrite @account /${ACCOUNT_INDEX}`,
+        ].join('\n')
+      : '',
+    ACCOUNT_NO_CACHE: account
+      ? [
+          '# The account page: its own paths. Not /account/*, which would match its hashed files',
+          '# too; its screens\' paths (/account/mfa, ...) get the host\'s default, which Netlify and',
+          '# Cloudflare Pages both have revalidated on each use (max-age=0, must-revalidate).',
+          '/account',
+          '  Cache-Control: no-cache',
+          '/account/',
+          '  Cache-Control: no-cache',
+          `/${ACCOUNT_INDEX}`,
+          '  Cache-Control: no-cache',
+        ].join('\n')
+      : '/account/*\n  Cache-Control: no-cache',
+    NETLIFY_ACCOUNT: account
+      ? `/account  /${ACCOUNT_INDEX}  200\n/account/*  /${ACCOUNT_INDEX}  200`
+      : '',
   };
 
   mkdirSync(out, { recursive: true });
@@ -232,7 +292,7 @@ export function render(args) {
   const configured = { ...config, api_base: apiOrigin };
   writeFileSync(join(out, 'config.json'), `${JSON.stringify(configured, null, 2)}\n`);
   written.push('config.json');
-  return { out, csp, brotli, hashed, written, warnings };
+  return { out, csp, account, brotli, hashed, written, warnings };
 }
 
 /** The usage and options, from this file's opening comment. */
@@ -255,6 +315,8 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
     const { values } = parseArgs({ options, strict: true });
     const result = render(values);
     console.log(`Wrote ${result.written.join(', ')} to ${result.out}`);
+    const pages = result.account ? 'index.html, account/index.html' : 'index.html alone';
+    console.log(`Pages: ${pages}`);
     console.log(`Content-Security-Policy: ${result.csp}`);
     const brotli = result.brotli ? 'yes (brotli_static)' : 'no (.gz only; see --brotli)';
     console.log(`nginx sends .br copies: ${brotli}`);

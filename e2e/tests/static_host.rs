@@ -6,9 +6,10 @@
 //! keeps the Secure session cookie); app and API are on one site, so the SameSite=Strict
 //! cookie goes along.
 //!
-//! The headers are checked as nginx sends them, and a member logs in by email code through
-//! the nginx-served app in each browser engine without a single Content-Security-Policy
-//! violation. The policy is rendered with a `report-uri` on nginx's origin, so every violation,
+//! The headers are checked as nginx sends them (the app is two pages, the login and the account
+//! screens, each with its own SPA fallback and one policy for both), and a member logs in by
+//! email code through the nginx-served app in each browser engine, opens an account screen from
+//! the checklist and comes back, without a single Content-Security-Policy violation. The policy is rendered with a `report-uri` on nginx's origin, so every violation,
 //! also one during the first load before a test can run a script, shows up as a POST in
 //! nginx's access log; a `securitypolicyviolation` listener in the page names what was blocked.
 //! A policy rendered for the wrong API origin (the bug this guards against) is caught that way.
@@ -267,14 +268,15 @@ fn chown_all(path: &Path, uid: u32, gid: u32) {
     }
 }
 
-/// trunk's hashed file names: NAME-<16 hex digits>.js, .css or _bg.wasm.
+/// trunk's hashed file names: NAME-<hash>.js, .css or _bg.wasm, the hash a 64-bit number in hex
+/// without leading zeros (up to 16 digits).
 fn is_hashed(name: &str) -> bool {
     let stem = [".js", ".css", "_bg.wasm"]
         .iter()
         .find_map(|ext| name.strip_suffix(ext));
     stem.and_then(|s| s.rsplit_once('-'))
         .is_some_and(|(_, hash)| {
-            hash.len() == 16
+            (1..=16).contains(&hash.len())
                 && hash
                     .bytes()
                     .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
@@ -291,6 +293,15 @@ fn directives(policy: &str) -> Vec<(String, String)> {
             let (name, value) = d.split_once(' ').unwrap_or((d, ""));
             (name.to_owned(), value.trim().to_owned())
         })
+        .collect()
+}
+
+/// The `'sha256-…'` sources of a policy's script-src.
+fn script_hashes(policy: &str) -> std::collections::BTreeSet<String> {
+    directive(&directives(policy), "script-src")
+        .split_whitespace()
+        .filter(|source| source.starts_with("'sha256-"))
+        .map(str::to_owned)
         .collect()
 }
 
@@ -356,18 +367,36 @@ async fn assert_no_violation(host: &StaticHost, session: &Session, when: &str) {
 async fn nginx_sends_the_policy_the_fallback_and_the_cache_headers() {
     let (server, host) = api_and_static_host().await;
     let index = String::from_utf8(host.site_file("index.html")).unwrap();
+    assert!(
+        host.site.join("account/index.html").is_file(),
+        "the build has no account/index.html: build the app with scripts/build-app.sh"
+    );
+    let account = String::from_utf8(host.site_file("account/index.html")).unwrap();
 
-    // The policy: as strict as the reference server's, with the API's origin to connect to.
+    // The policy: as strict as the reference server's, with the API's origin to connect to, and
+    // the inline scripts of both pages.
     let root = host.get("/", "").await;
     assert_eq!(root.status(), 200);
-    let policy = directives(header(&root, "content-security-policy"));
-    let reference = member_login_server::static_files::content_security_policy(&index);
+    let csp = header(&root, "content-security-policy").to_owned();
+    let policy = directives(&csp);
+    let reference = member_login_server::static_files::content_security_policy(&[&index, &account]);
+    assert_eq!(
+        script_hashes(&csp),
+        script_hashes(&reference),
+        "the same script hashes as the reference server's policy"
+    );
     assert_eq!(
         directive(&policy, "script-src"),
         directive(&directives(&reference), "script-src"),
-        "the same script hashes as the reference server's policy"
     );
-    assert!(directive(&policy, "script-src").contains("'sha256-"));
+    for page in [&index, &account] {
+        let own = member_login_server::static_files::content_security_policy(&[page]);
+        assert!(!script_hashes(&own).is_empty());
+        assert!(
+            script_hashes(&own).is_subset(&script_hashes(&csp)),
+            "each page's inline scripts are allowed"
+        );
+    }
     assert_eq!(directive(&policy, "default-src"), "'none'");
     assert_eq!(
         directive(&policy, "connect-src"),
@@ -391,41 +420,60 @@ async fn nginx_sends_the_policy_the_fallback_and_the_cache_headers() {
     let config: Value = config.json().await.expect("config.json is JSON");
     assert_eq!(as_str(&config["api_base"]), server.base);
 
-    // SPA fallback: every step's path is index.html, revalidated on each use; so is a hashed
-    // name that is not (or no longer) there, which must not be cached for a year.
-    for path in [
-        "/index.html",
-        "/login/code",
-        "/login/organization?organization=demo",
-        "/account/mfa",
-        "/no/such/page",
-        "/member-login-0123456789abcdef.js",
+    // SPA fallback: every step's path is the login's index.html, and /account and every path
+    // under /account/ that is no file the account page's, revalidated on each use; so is a
+    // hashed name that is not (or no longer) there, which must not be cached for a year.
+    for (path, page_html) in [
+        ("/index.html", &index),
+        ("/login/code", &index),
+        ("/login/organization?organization=demo", &index),
+        ("/no/such/page", &index),
+        ("/accounts", &index),
+        ("/member-login-0123456789abcdef.js", &index),
+        ("/account", &account),
+        ("/account/", &account),
+        ("/account/index.html", &account),
+        ("/account/mfa", &account),
+        ("/account/password?organization=demo", &account),
+        ("/account/no/such/screen", &account),
+        (
+            "/account/member-login-account-0123456789abcdef.js",
+            &account,
+        ),
     ] {
         let page = host.get(path, "").await;
         assert_eq!(page.status(), 200, "{path}");
         assert_eq!(header(&page, "cache-control"), "no-cache", "{path}");
-        assert!(
-            header(&page, "content-security-policy").contains(&server.base),
-            "{path}"
-        );
+        assert_eq!(header(&page, "content-security-policy"), csp, "{path}");
         assert!(
             header(&page, "content-type").starts_with("text/html"),
             "{path}"
         );
-        assert_eq!(page.text().await.unwrap(), index, "{path}");
+        assert_eq!(&page.text().await.unwrap(), page_html, "{path}");
     }
 
-    // Hashed files: a year, immutable, and the build's own .br and .gz copies.
-    let mut hashed: Vec<String> = std::fs::read_dir(&host.site)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .filter(|name| is_hashed(name))
-        .collect();
+    // Hashed files, the login's and the account page's: a year, immutable, and the build's own
+    // .br and .gz copies.
+    let mut hashed: Vec<String> = Vec::new();
+    for folder in ["", "account/"] {
+        for entry in std::fs::read_dir(host.site.join(folder)).unwrap() {
+            let name = entry.unwrap().file_name().to_string_lossy().into_owned();
+            if is_hashed(&name) {
+                hashed.push(format!("{folder}{name}"));
+            }
+        }
+    }
     hashed.sort();
-    assert!(
-        hashed.iter().any(|n| n.ends_with("_bg.wasm")) && hashed.iter().any(|n| n.ends_with(".js")),
-        "hashed files in the build: {hashed:?}"
-    );
+    for folder in ["", "account/"] {
+        let own: Vec<&String> = hashed
+            .iter()
+            .filter(|n| n.strip_prefix(folder).is_some_and(|n| !n.contains('/')))
+            .collect();
+        assert!(
+            own.iter().any(|n| n.ends_with("_bg.wasm")) && own.iter().any(|n| n.ends_with(".js")),
+            "hashed files of the page in /{folder}: {hashed:?}"
+        );
+    }
     for name in &hashed {
         let path = format!("/{name}");
         for (accept, encoding, file) in [
@@ -456,14 +504,24 @@ async fn nginx_sends_the_policy_the_fallback_and_the_cache_headers() {
             assert!(body[..] == host.site_file(&file)[..], "{path} is {file}");
         }
     }
-    // index.html itself goes out precompressed too.
-    let compressed = host.get("/login/code", "br").await;
-    assert_eq!(header(&compressed, "content-encoding"), "br");
-    assert!(compressed.bytes().await.unwrap()[..] == host.site_file("index.html.br")[..]);
+    // Each page's index.html goes out precompressed too.
+    for (path, file) in [
+        ("/login/code", "index.html.br"),
+        ("/account/mfa", "account/index.html.br"),
+    ] {
+        let compressed = host.get(path, "br").await;
+        assert_eq!(header(&compressed, "content-encoding"), "br", "{path}");
+        assert!(
+            compressed.bytes().await.unwrap()[..] == host.site_file(file)[..],
+            "{path} is {file}"
+        );
+    }
 }
 
 /// A member logs in by email code through the app nginx serves, the API on the reference
-/// server at another origin, with no CSP violation from the first load to logout.
+/// server at another origin, opens an account screen from the checklist (the account page, from
+/// nginx's /account/ fallback) and goes back to the login's page, with no CSP violation from
+/// the first load to logout.
 async fn code_login_on_a_static_host(browser: Browser) {
     let (server, host) = api_and_static_host().await;
     let session = Session::start(browser).await;
@@ -487,6 +545,21 @@ async fn code_login_on_a_static_host(browser: Browser) {
     session.wait_for_text("h1", "You are logged in").await;
     session.wait_for_text("#session-username", "alex").await;
     assert_no_violation(&host, &session, "during the login").await;
+
+    // The checklist's Enable MFA loads the account page, which starts the enrollment with the
+    // API; Back to your checklist loads the login's page again.
+    session.click("a[href='/account/mfa']").await;
+    session.wait_for_text("h1", "Enable MFA").await;
+    session.element(".qr svg").await;
+    watch_for_violations(&session).await;
+    let url = session.client.current_url().await.unwrap();
+    assert_eq!(url.origin().ascii_serialization(), host.origin);
+    assert_eq!(url.path(), "/account/mfa");
+    session.click("#back-to-checklist").await;
+    session.wait_for_text("h1", "You are logged in").await;
+    session.wait_for_text("#session-username", "alex").await;
+    watch_for_violations(&session).await;
+    assert_no_violation(&host, &session, "on the account page and back").await;
 
     // A reload of the done step: nginx's fallback serves the app again, and the API's
     // session cookie, set across origins, still holds.
