@@ -3,12 +3,15 @@
 // charts and the table in docs/PERFORMANCE.md. Timings never fail it: it exits 0 when it ran.
 //
 //   node bench/bench.mjs --dist dist --server target/debug/member-login-server
-//        [--runs 5] [--transitions 20]
+//        [--runs 5] [--transitions 20] [--also LABEL=DIR …]
 // scripts/bench.sh builds both first; docs/PERFORMANCE.md says what each figure means.
+// --also (repeatable) measures another build beside this one in the same run, each served by a
+// server of its own: its sizes, time to input and step transitions, interleaved with this
+// build's (for a before/after, or a build with one setting changed).
 import { spawn, execFileSync } from 'node:child_process';
 import { get } from 'node:http';
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -16,7 +19,7 @@ import * as chromeLauncher from 'chrome-launcher';
 import lighthouse from 'lighthouse';
 import { throttling } from 'lighthouse/core/config/constants.js';
 import puppeteer from 'puppeteer-core';
-import { budgets, formatTable, kib, measure } from './sizes.mjs';
+import { budgets, formatTable, kib, measure, page as pageOf } from './sizes.mjs';
 import { writeCharts } from './chart.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -31,7 +34,11 @@ const APP_PATH = '/login/organization';
 const FORM_PATH = '/static-form.html';
 // The step after the Organization step, as its h1 reads (src/steps/username.rs).
 const NEXT_HEADING = 'Enter your username';
-const TARGETS = { lcpRatio: 1.1, liveRatio: 1.5, workBeyondNetworkMs: 16 };
+// The account page's own path: its first load is measured by sizes.mjs, its serving checked here.
+const ACCOUNT_PATH = '/account/password';
+// inputRatio: the field accepts input, app ÷ form; runningRatio: the app's own field live ÷ the
+// form's time to input.
+const TARGETS = { lcpRatio: 1.1, inputRatio: 1.5, runningRatio: 2.5, workBeyondNetworkMs: 16 };
 
 const { values: opts } = parseArgs({
   options: {
@@ -39,11 +46,20 @@ const { values: opts } = parseArgs({
     server: { type: 'string', default: 'target/debug/member-login-server' },
     runs: { type: 'string', default: '5' },
     transitions: { type: 'string', default: '20' },
+    also: { type: 'string', multiple: true, default: [] },
   },
 });
 const runs = Number(opts.runs);
 const transitions = Number(opts.transitions);
 if (!(runs >= 1 && transitions >= 1)) throw new Error('--runs and --transitions take a number of at least 1');
+const also = opts.also.map((spec) => {
+  const at = spec.lastIndexOf('=');
+  if (at < 1) throw new Error(`--also takes LABEL=DIR, not ${spec}`);
+  return { label: spec.slice(0, at), dist: spec.slice(at + 1) };
+});
+if (new Set(['app', 'form', ...also.map((a) => a.label)]).size !== also.length + 2) {
+  throw new Error('--also labels must differ from each other and from "app" and "form"');
+}
 
 const median = (xs) => {
   const s = xs.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
@@ -63,19 +79,22 @@ for (const signal of ['SIGINT', 'SIGTERM']) {
   process.on(signal, () => cleanUp().finally(() => process.exit(130)));
 }
 
-/** A private copy of dist (the real one may be rebuilt meanwhile), measured, with the static
- *  form written beside the app so one server serves both with the same headers. */
-function prepareSite() {
+/** A private copy of a build (the real one may be rebuilt meanwhile), measured; for this build,
+ *  with the static form written beside the app so one server serves both with the same
+ *  headers. */
+function prepareSite(dist, { withForm }) {
   const work = mkdtempSync(join(tmpdir(), 'member-login-bench-'));
   cleanups.push(() => rmSync(work, { recursive: true, force: true }));
   const site = join(work, 'site');
-  cpSync(opts.dist, site, { recursive: true });
+  cpSync(dist, site, { recursive: true });
   const sizes = measure(site);
-  // The app's stylesheet has a content hash in its name.
-  const css = sizes.files.find((f) => f.load === 'first' && f.kind === 'css');
-  let form = readFileSync(join(ROOT, 'bench/static-form.html'), 'utf8');
-  form = css ? form.replace('{{stylesheet}}', `/${css.file}`) : form.replace(/^.*\{\{stylesheet\}\}.*\n/m, '');
-  writeFileSync(join(site, FORM_PATH), form);
+  if (withForm) {
+    // The login page's stylesheet, which has a content hash in its name.
+    const css = pageOf(sizes, 'login').files.find((f) => f.kind === 'css');
+    let form = readFileSync(join(ROOT, 'bench/static-form.html'), 'utf8');
+    form = css ? form.replace('{{stylesheet}}', `/${css.file}`) : form.replace(/^.*\{\{stylesheet\}\}.*\n/m, '');
+    writeFileSync(join(site, FORM_PATH), form);
+  }
   return { sizes, site, data: join(work, 'bench.sqlite3') };
 }
 
@@ -111,9 +130,10 @@ async function servedEncodings(origin, sizes) {
       resolvePromise(res.headers['content-encoding'] ?? 'identity');
     }).on('error', reject);
   });
-  const files = sizes.files.filter((f) => f.load === 'first' && f.file !== 'index.html');
-  const out = { [APP_PATH]: await encoding(APP_PATH) };
-  for (const f of files) out[f.file] = await encoding(`/${f.file}`);
+  const out = { [APP_PATH]: await encoding(APP_PATH), [ACCOUNT_PATH]: await encoding(ACCOUNT_PATH) };
+  for (const p of sizes.pages) {
+    for (const f of p.files.filter((f) => f.file !== p.index)) out[f.file] ??= await encoding(`/${f.file}`);
+  }
   return out;
 }
 
@@ -238,12 +258,12 @@ async function stepTransition(page, origin) {
   });
 }
 
-/** Runs `measureOne(kind)` for app and form in turn, `n` times (interleaved, so a slow patch of
- *  the machine hits both alike). */
-async function interleaved(n, label, measureOne) {
-  const out = { app: [], form: [] };
+/** Runs `measureOne(kind)` for each kind in turn (app and form, and any --also build), `n` times
+ *  (interleaved, so a slow patch of the machine hits all alike). */
+async function interleaved(n, label, kinds, measureOne) {
+  const out = Object.fromEntries(kinds.map((k) => [k, []]));
   for (let i = 0; i < n; i++) {
-    for (const kind of ['app', 'form']) {
+    for (const kind of kinds) {
       out[kind].push(await measureOne(kind));
       log(`${label} ${kind} ${i + 1}/${n}:`, brief(out[kind].at(-1)));
     }
@@ -256,17 +276,19 @@ const ms = (v) => (v == null ? 'n/a' : `${Math.round(v)} ms`);
 const x = (v) => (v == null ? 'n/a' : `${v.toFixed(2)}×`);
 const mark = (ok) => (ok == null ? '' : ok ? 'PASS' : 'MISS');
 
-/** The final table (Markdown, printed and written into docs/PERFORMANCE.md). */
+/** The final table (Markdown, printed and written into docs/PERFORMANCE.md), and one comparing
+ *  this build with the --also builds when there are any. */
 function summary(r) {
-  const [first, whole] = budgets(r.sizes);
   const { app, form, ratios } = r.lighthouse;
   const row = (figure, value, target = '', ok = null) => `| ${figure} | ${value} | ${target} | ${mark(ok)} |`;
   const within = (v, limit) => (v == null ? null : v <= limit);
-  return [
+  const sizeRow = (b) => b.missing
+    ? row(`${b.page} page first load, brotli`, 'not in the build', `≤ ${b.limit / 1024} KiB`, false)
+    : row(`${b.page} page first load, brotli`, `${kib(b.value)} KiB`, `≤ ${b.limit / 1024} KiB`, b.ok);
+  const main = [
     '| figure | value | target | |',
     '| --- | --- | --- | --- |',
-    row('first load, brotli', `${kib(first.value)} KiB`, `≤ ${first.limit / 1024} KiB`, first.ok),
-    row('whole app, brotli', `${kib(whole.value)} KiB`, `≤ ${whole.limit / 1024} KiB`, whole.ok),
+    ...budgets(r.sizes).map(sizeRow),
     row('Lighthouse performance score, app / static form', `${app.score} / ${form.score}`),
     row('Lighthouse FCP, app / static form', `${ms(app.fcp)} / ${ms(form.fcp)}`),
     row('Lighthouse FCP ratio app ÷ static', x(ratios.fcp)),
@@ -276,12 +298,34 @@ function summary(r) {
     row('Lighthouse TBT ratio app ÷ static', ratios.tbt == null ? `n/a (static form ${ms(form.tbt)})` : x(ratios.tbt)),
     row('Lighthouse CLS, app / static form', `${app.cls.toFixed(3)} / ${form.cls.toFixed(3)}`),
     row('slow 4G + 4× CPU: field accepts input, app / static form', `${ms(r.interactive.app.exists)} / ${ms(r.interactive.form.exists)}`),
-    row('slow 4G + 4× CPU: field accepts input ratio app ÷ static', x(r.interactive.ratio), `≤ ${TARGETS.liveRatio.toFixed(2)}×`, within(r.interactive.ratio, TARGETS.liveRatio)),
-    row('slow 4G + 4× CPU: app running (its own field live), app ÷ static form', `${ms(r.interactive.app.live)} (${x(r.interactive.liveRatio)})`),
+    row('slow 4G + 4× CPU: field accepts input ratio app ÷ static', x(r.interactive.ratio), `≤ ${TARGETS.inputRatio.toFixed(2)}×`, within(r.interactive.ratio, TARGETS.inputRatio)),
+    row('slow 4G + 4× CPU: app running (its own field live)', ms(r.interactive.app.live)),
+    row('slow 4G + 4× CPU: app running ÷ static form\'s field accepts input', x(r.interactive.runningRatio), `≤ ${TARGETS.runningRatio.toFixed(2)}×`, within(r.interactive.runningRatio, TARGETS.runningRatio)),
     row('step transition Organization → username, total', ms(r.transition.total)),
     row('step transition: network (API requests)', ms(r.transition.network)),
     row('step transition: work beyond network', `${r.transition.beyond.toFixed(1)} ms`, `≤ ${TARGETS.workBeyondNetworkMs} ms`, within(r.transition.beyond, TARGETS.workBeyondNetworkMs)),
   ].join('\n');
+  if (!r.compared.length) return main;
+
+  // This build and each --also build, side by side.
+  const builds = [{ label: 'this build', ...r }, ...r.compared];
+  const line = (figure, value) => `| ${figure} | ${builds.map(value).join(' | ')} |`;
+  const firstLoad = (name) => (b) => {
+    const p = pageOf(b.sizes, name);
+    return p.missing ? 'not in the build' : `${kib(p.firstLoad.brotli)} KiB`;
+  };
+  const compared = [
+    `| figure | ${builds.map((b) => b.label).join(' | ')} |`,
+    `| --- | ${builds.map(() => '---:').join(' | ')} |`,
+    line('login page first load, brotli', firstLoad('login')),
+    line('account page first load, brotli', firstLoad('account')),
+    line('slow 4G + 4× CPU: field accepts input', (b) => ms(b.interactive.app.exists)),
+    line('slow 4G + 4× CPU: app running (÷ static form\'s input)', (b) => `${ms(b.interactive.app.live)} (${x(b.interactive.runningRatio)})`),
+    line('step transition, total', (b) => ms(b.transition.total)),
+    line('step transition: network', (b) => ms(b.transition.network)),
+    line('step transition: work beyond network', (b) => `${b.transition.beyond.toFixed(1)} ms`),
+  ].join('\n');
+  return `${main}\n\nThe same run, beside other builds (\`--also\`; the static form's times are this run's):\n\n${compared}`;
 }
 
 function describeRun() {
@@ -294,6 +338,8 @@ function describeRun() {
     node: process.version,
     runs,
     transitions,
+    // What else ran on the machine: the 1-minute load average as the measuring began.
+    loadAverage: +loadavg()[0].toFixed(2),
   };
 }
 
@@ -302,7 +348,8 @@ function updateDoc(table, run) {
   const doc = join(ROOT, 'docs/PERFORMANCE.md');
   const text = readFileSync(doc, 'utf8');
   const generated = `<!-- bench:begin -->\n${table}\n\nMedians of ${run.runs} Lighthouse and time-to-input runs and ${run.transitions} step transitions; ` +
-    `${run.date.slice(0, 10)}, commit ${run.commit}${run.uncommittedChanges ? ' with uncommitted changes' : ''}, ${run.cpus}, Node ${run.node}, ${run.chromium}.\n<!-- bench:end -->`;
+    `${run.date.slice(0, 10)}, commit ${run.commit}${run.uncommittedChanges ? ' with uncommitted changes' : ''}, ${run.cpus}, ` +
+    `1-minute load average ${run.loadAverage} as it began, Node ${run.node}, ${run.chromium}.\n<!-- bench:end -->`;
   const updated = text.replace(/<!-- bench:begin -->[\s\S]*<!-- bench:end -->/, generated);
   if (updated === text && !text.includes(generated)) log('docs/PERFORMANCE.md has no bench markers; left as it is');
   writeFileSync(doc, updated);
@@ -310,17 +357,25 @@ function updateDoc(table, run) {
 
 async function main() {
   const started = Date.now();
-  const site = prepareSite();
+  const run0 = describeRun();
+  const site = prepareSite(opts.dist, { withForm: true });
   const { sizes } = site;
-  console.log('Sizes (bytes the browser downloads, if the host compresses):\n' + formatTable(sizes) + '\n');
+  console.log('Sizes (bytes the browser downloads, if the host compresses):\n\n' + formatTable(sizes) + '\n');
+  const others = also.map((a) => ({ ...a, ...prepareSite(a.dist, { withForm: false }) }));
+  for (const o of others) console.log(`Sizes of ${o.label} (${o.dist}):\n\n${formatTable(o.sizes)}\n`);
 
   const origin = await startServer(site);
   log(`serving the app and the static form at ${origin}`);
+  for (const o of others) {
+    o.origin = await startServer(o);
+    log(`serving ${o.label} at ${o.origin}`);
+  }
   const encodings = await servedEncodings(origin, sizes);
   log('content-encoding as served:', Object.entries(encodings).map(([f, e]) => `${f} ${e}`).join(', '));
-  const url = (kind) => origin + (kind === 'app' ? APP_PATH : FORM_PATH);
+  const url = (kind) => kind === 'app' ? origin + APP_PATH : kind === 'form' ? origin + FORM_PATH
+    : others.find((o) => o.label === kind).origin + APP_PATH;
 
-  const lhRuns = await interleaved(runs, 'lighthouse', (kind) => lighthouseRun(url(kind)));
+  const lhRuns = await interleaved(runs, 'lighthouse', ['app', 'form'], (kind) => lighthouseRun(url(kind)));
   const keys = ['score', 'fcp', 'lcp', 'tbt', 'cls'];
   const lh = { app: medians(lhRuns.app, keys), form: medians(lhRuns.form, keys) };
   lh.ratios = { fcp: ratio(lh.app.fcp, lh.form.fcp), lcp: ratio(lh.app.lcp, lh.form.lcp), tbt: ratio(lh.app.tbt, lh.form.tbt) };
@@ -331,27 +386,39 @@ async function main() {
   cleanups.push(() => browser.disconnect());
   const chromium = await browser.version();
 
-  const inputRuns = await interleaved(runs, 'time to input', (kind) => timeToInput(browser, url(kind)));
-  const interactive = { app: medians(inputRuns.app, ['exists', 'live']), form: medians(inputRuns.form, ['exists', 'live']) };
-  interactive.ratio = ratio(interactive.app.exists, interactive.form.exists);
-  interactive.liveRatio = ratio(interactive.app.live, interactive.form.live);
+  const kinds = ['app', 'form', ...others.map((o) => o.label)];
+  const inputRuns = await interleaved(runs, 'time to input', kinds, (kind) => timeToInput(browser, url(kind)));
+  const inputOf = (kind) => medians(inputRuns[kind], ['exists', 'live']);
+  const formInput = inputOf('form');
+  const interactiveOf = (kind) => {
+    const a = inputOf(kind);
+    return { app: a, form: formInput, ratio: ratio(a.exists, formInput.exists), runningRatio: ratio(a.live, formInput.exists) };
+  };
 
+  // The step transitions, this build's and each other build's in turn.
   const context = await browser.createBrowserContext();
   const page = await context.newPage();
-  const stepRuns = [];
+  const stepRuns = Object.fromEntries(['app', ...others.map((o) => o.label)].map((k) => [k, []]));
   for (let i = 0; i < transitions; i++) {
-    stepRuns.push(await stepTransition(page, origin));
-    log(`step transition ${i + 1}/${transitions}:`, brief(stepRuns.at(-1)));
+    for (const [kind, runsOf] of Object.entries(stepRuns)) {
+      runsOf.push(await stepTransition(page, kind === 'app' ? origin : others.find((o) => o.label === kind).origin));
+      log(`step transition ${kind} ${i + 1}/${transitions}:`, brief(runsOf.at(-1)));
+    }
   }
   await context.close();
-  const transition = medians(stepRuns, ['total', 'network', 'beyond']);
+  const transitionOf = (kind) => ({ ...medians(stepRuns[kind], ['total', 'network', 'beyond']), runs: stepRuns[kind] });
 
-  const run = { ...describeRun(), chromium, seconds: Math.round((Date.now() - started) / 1000) };
+  const run = { ...run0, chromium, seconds: Math.round((Date.now() - started) / 1000) };
   const results = {
     run, targets: TARGETS, sizes, budgets: budgets(sizes), servedEncodings: encodings,
     lighthouse: { ...lh, runs: lhRuns },
-    interactive: { ...interactive, throttling: SLOW_4G, runs: inputRuns },
-    transition: { ...transition, runs: stepRuns },
+    interactive: { ...interactiveOf('app'), throttling: SLOW_4G, runs: { app: inputRuns.app, form: inputRuns.form } },
+    transition: transitionOf('app'),
+    compared: others.map((o) => ({
+      label: o.label, dist: o.dist, sizes: o.sizes,
+      interactive: { ...interactiveOf(o.label), runs: inputRuns[o.label] },
+      transition: transitionOf(o.label),
+    })),
   };
   const table = summary(results);
   console.log(table);
