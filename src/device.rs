@@ -1,5 +1,5 @@
-//! What the app keeps on this device: the Organization, only when the member asks, and which
-//! login flows this browser asked a code for (so the email's link fills the code only here).
+//! What the app keeps on this device: the Organization, only when the member asks, the
+//! language the member chose, and which login flows this browser asked a code for (so the email's link fills the code only here).
 //! Nothing secret is ever stored in the browser. Also the clipboard and downloads.
 
 use wasm_bindgen::JsCast;
@@ -23,6 +23,20 @@ pub fn remember_organization(alias: Option<&str>) {
             Some(alias) => storage.set_item(KEY, alias),
             None => storage.remove_item(KEY),
         };
+    }
+}
+
+const LANGUAGE: &str = "member-login.lang";
+
+/// The language the member chose on this device, if they did.
+pub fn remembered_language() -> Option<String> {
+    storage()?.get_item(LANGUAGE).ok()?
+}
+
+/// Remembers the member's choice of language (a language code, no secret).
+pub fn remember_language(code: &str) {
+    if let Some(storage) = storage() {
+        let _ = storage.set_item(LANGUAGE, code);
     }
 }
 

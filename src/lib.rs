@@ -5,6 +5,7 @@
 
 pub mod api_client;
 pub mod device;
+pub mod i18n;
 pub mod js_de;
 pub mod messages;
 pub mod state;
@@ -52,7 +53,35 @@ fn Page(step_view: fn(&str) -> AnyView) -> impl IntoView {
             <main class="card" style=("--org-accent", accent)>
                 <CurrentStep step_view=step_view />
             </main>
+            <LanguageSwitch />
         </Router>
+    }
+}
+
+/// The language switch, on every step: each language named in itself, the one in use marked
+/// (`aria-pressed`). Switching changes every word in place; the step and what was typed stay.
+#[component]
+fn LanguageSwitch() -> impl IntoView {
+    use i18n::{lang, set_lang, t, Lang};
+    view! {
+        <nav class="languages" aria-label=t(|c| c.language_switch_label)>
+            {Lang::ALL
+                .into_iter()
+                .map(|l| {
+                    view! {
+                        <button
+                            type="button"
+                            class="link-button"
+                            lang=l.code()
+                            aria-pressed=move || if lang() == l { "true" } else { "false" }
+                            on:click=move |_| set_lang(l)
+                        >
+                            {l.catalogue().language_name}
+                        </button>
+                    }
+                })
+                .collect_view()}
+        </nav>
     }
 }
 
@@ -67,11 +96,15 @@ fn CurrentStep(step_view: fn(&str) -> AnyView) -> impl IntoView {
     if let Some(url) = use_query_map().with_untracked(|q| q.get("return_to")) {
         device::keep_return_to(Some(&url));
     }
+    // The title names the step, in the language in use (which alone re-renders nothing).
+    Effect::new(move |_| {
+        let title = path.with(|p| wizard::page_title(p));
+        document().set_title(title(i18n::tr()));
+    });
     move || {
         let path = path.get();
         // Steps read their signals untracked when they start, so only a new path re-renders.
         let view = untrack(|| step_view(&path));
-        document().set_title(wizard::page_title(&path));
         // A link the router took over waits for this before it updates the address bar (a
         // route table would say so once its view is ready).
         if let Some(location) = &location {

@@ -1,195 +1,167 @@
-//! Every message the app shows for an error, in one place, keyed by what went wrong.
+//! Every message the app shows for an error or a state, in one place, keyed by what went wrong
+//! and worded by the catalogue of the language in use (`i18n`).
+//!
+//! A message is kept as a [`Said`]: what to say, asked for in the language of the moment, so
+//! an error line already shown follows a language switch.
 
 use std::borrow::Cow;
+use std::sync::Arc;
 
 use member_login_api::flow::FlowMessage;
 use member_login_api::{OrganizationInputError, Problem, ProblemCode};
 
 use crate::api_client::ClientError;
-use crate::wizard::Step;
+use crate::i18n::{fill, Catalogue, Key, Lang};
+use crate::wizard::{countdown_text, Step};
 
-pub fn organization_input(error: OrganizationInputError) -> &'static str {
+/// A message to show, worded when shown, in the language in use then.
+pub type Said = Arc<dyn Fn(Lang) -> String + Send + Sync>;
+
+/// The message of one catalogue key.
+pub fn key(key: Key) -> Said {
+    Arc::new(move |l| key(l.catalogue()).to_owned())
+}
+
+/// The message for a failed call.
+pub fn of_error(error: ClientError) -> Said {
+    Arc::new(move |l| client_error(l, &error).into_owned())
+}
+
+/// The message for an API refusal.
+pub fn of_problem(problem: Problem) -> Said {
+    Arc::new(move |l| refusal(l, &problem).into_owned())
+}
+
+pub fn organization_input(error: OrganizationInputError) -> Key {
     match error {
-        OrganizationInputError::Empty => "Enter your Organization ID or alias.",
-        OrganizationInputError::Malformed => {
-            "Enter an Organization ID like 123e4567-e89b-12d3-a456-426614174000, \
-             or an alias of 2 to 32 lower-case letters."
-        }
+        OrganizationInputError::Empty => |c| c.organization_empty,
+        OrganizationInputError::Malformed => |c| c.organization_malformed,
     }
 }
 
-pub const USERNAME_EMPTY: &str = "Enter your username.";
-pub const CODE_INCOMPLETE: &str = "Enter the 6-digit code from the email.";
-pub const CODE_INCOMPLETE_AUTHENTICATOR: &str =
-    "Enter the 6-digit code your authenticator app shows.";
-pub const PASSWORD_EMPTY: &str = "Enter your password.";
-pub const RECOVERY_CODE_MALFORMED: &str =
-    "Enter one of your recovery codes, for example k3v9-qm2x-tp4w.";
-pub const CODE_SENT: &str =
-    "If this username is registered, we sent a code to its email address. It is valid for 10 minutes.";
-/// Asked for a code while the one sent for this flow is still good: nothing was sent. Says no
-/// more than [`CODE_SENT`] about whether the username exists.
-pub const CODE_ALREADY_SENT: &str =
-    "If this username is registered, we already sent a code to its email address, and it is still valid. You can ask for a new one when \"Resend email\" is available.";
-pub const CODE_RESENT: &str =
-    "If this username is registered, we sent a new code to its email address. It is valid for 10 minutes.";
-/// A code was sent for another flow of this username a moment ago: a cooldown, not an error.
-pub const RESEND_COOLDOWN: &str =
-    "A code was asked for this username a moment ago. You can ask for a new one when the countdown ends.";
-
-/// The code step's status line: a code sent, resent (`resent`), or already on its way.
-pub fn code_status(flow_messages: &[FlowMessage], resent: bool) -> &'static str {
+/// The code step's status line: a code sent, resent (`resent`), or already on its way. Each
+/// says no more than "if this username is registered" about whether the username exists.
+pub fn code_status(flow_messages: &[FlowMessage], resent: bool) -> Key {
     if flow_messages.contains(&FlowMessage::CodeAlreadySent) {
-        CODE_ALREADY_SENT
+        |c| c.code_already_sent
     } else if resent {
-        CODE_RESENT
+        |c| c.code_resent
     } else {
-        CODE_SENT
+        |c| c.code_sent
     }
 }
-pub const FLOW_RESTARTED: &str =
-    "Your login took too long, so we started it again. What you entered was kept.";
-pub const FLOW_RESTARTED_NEW_CODE: &str =
-    "Your login took too long, so that code no longer works. Send a new code.";
-pub const FLOW_RESTARTED_LOG_IN_AGAIN: &str =
-    "Your login took too long, so we started it again. Choose how to log in once more.";
 
 /// What the member is told when their login expired at step `here` and started again: a code
 /// or a second factor from before cannot be carried over.
-pub fn flow_restarted(here: Step) -> &'static str {
+pub fn flow_restarted(here: Step) -> Key {
     match here {
-        Step::EmailCode => FLOW_RESTARTED_NEW_CODE,
-        Step::SecondFactor => FLOW_RESTARTED_LOG_IN_AGAIN,
-        _ => FLOW_RESTARTED,
+        Step::EmailCode => |c| c.flow_restarted_new_code,
+        Step::SecondFactor => |c| c.flow_restarted_log_in_again,
+        _ => |c| c.flow_restarted,
     }
 }
-pub const LOGGED_OUT: &str = "You are logged out.";
 
-pub fn problem(code: ProblemCode) -> &'static str {
+pub fn problem(c: &Catalogue, code: ProblemCode) -> &'static str {
     match code {
-        ProblemCode::OrganizationNotFound => {
-            "We could not find that Organization. Check the ID or alias your administrator gave you."
-        }
-        ProblemCode::InvalidOrganization => organization_input(OrganizationInputError::Malformed),
-        ProblemCode::InvalidUsername => "Enter your username (at most 64 characters).",
-        ProblemCode::InvalidCodeFormat => CODE_INCOMPLETE,
-        ProblemCode::InvalidCredentials => {
-            "That did not work. Check what you entered and try again."
-        }
-        ProblemCode::CodeExpired => "This code has expired. Send a new code.",
-        ProblemCode::CodeRequired => "This code can no longer be used. Send a new code.",
+        ProblemCode::OrganizationNotFound => c.problem_organization_not_found,
+        ProblemCode::InvalidOrganization => c.organization_malformed,
+        ProblemCode::InvalidUsername => c.problem_invalid_username,
+        ProblemCode::InvalidCodeFormat => c.code_incomplete,
+        ProblemCode::InvalidCredentials => c.problem_invalid_credentials,
+        ProblemCode::CodeExpired => c.problem_code_expired,
+        ProblemCode::CodeRequired => c.problem_code_required,
         // Without `retry_after` only an administrator can unlock; with it, see `locked_for`.
-        ProblemCode::AccountLocked => {
-            "Your account is locked. Contact an administrator of your Organization to unlock it."
-        }
-        ProblemCode::RateLimited => "Too many attempts. Please wait a moment and try again.",
-        ProblemCode::ResendCooldown => RESEND_COOLDOWN,
-        ProblemCode::ReauthenticationRequired => {
-            "For your security, log in again to make this change."
-        }
-        ProblemCode::MethodNotEnabled => "Your Organization does not allow this login method.",
-        ProblemCode::Unauthenticated => "You are not logged in.",
-        ProblemCode::PayloadTooLarge => "What you entered is too long.",
-        ProblemCode::PasswordRejected => "Choose a password that meets every rule below.",
-        ProblemCode::ServiceBusy => "The service is busy. Please try again in a moment.",
-        _ => "Something went wrong on our side. Please try again in a moment.",
+        ProblemCode::AccountLocked => c.problem_account_locked,
+        ProblemCode::RateLimited => c.problem_rate_limited,
+        ProblemCode::ResendCooldown => c.problem_resend_cooldown,
+        ProblemCode::ReauthenticationRequired => c.problem_reauthentication_required,
+        ProblemCode::MethodNotEnabled => c.problem_method_not_enabled,
+        ProblemCode::Unauthenticated => c.problem_unauthenticated,
+        ProblemCode::PayloadTooLarge => c.problem_payload_too_large,
+        ProblemCode::PasswordRejected => c.problem_password_rejected,
+        ProblemCode::ServiceBusy => c.problem_service_busy,
+        _ => c.problem_internal,
     }
 }
 
 /// What each password rule asks for, as the checklist under the field shows it.
-pub fn password_rule(rule: member_login_api::session::PasswordRule) -> &'static str {
+pub fn password_rule(c: &Catalogue, rule: member_login_api::session::PasswordRule) -> &'static str {
     use member_login_api::session::PasswordRule;
     match rule {
-        PasswordRule::TooShort => "At least 12 characters",
-        PasswordRule::TooLong => "At most 128 characters",
-        PasswordRule::Common => "Not a common or breached password",
-        PasswordRule::ContainsUsername => "Does not contain your username",
-        PasswordRule::TooGuessable => {
-            "Not easy to guess: no keyboard patterns, dates or common words with swapped letters"
-        }
-        PasswordRule::Unknown => "Meets your Organization's rules",
+        PasswordRule::TooShort => c.rule_too_short,
+        PasswordRule::TooLong => c.rule_too_long,
+        PasswordRule::Common => c.rule_common,
+        PasswordRule::ContainsUsername => c.rule_contains_username,
+        PasswordRule::TooGuessable => c.rule_too_guessable,
+        PasswordRule::Unknown => c.rule_unknown,
     }
 }
 
 /// What a refusal means for the member: its code's message, with what the problem adds (how
 /// long a lock lasts).
-pub fn refusal(p: &Problem) -> Cow<'static, str> {
+pub fn refusal(l: Lang, p: &Problem) -> Cow<'static, str> {
     match (p.code, p.retry_after) {
-        (ProblemCode::AccountLocked, Some(seconds)) => locked_for(seconds).into(),
-        (code, _) => problem(code).into(),
+        (ProblemCode::AccountLocked, Some(seconds)) => locked_for(l, seconds).into(),
+        (code, _) => problem(l.catalogue(), code).into(),
     }
 }
 
-pub fn client_error(error: &ClientError) -> Cow<'static, str> {
+pub fn client_error(l: Lang, error: &ClientError) -> Cow<'static, str> {
+    let c = l.catalogue();
     match error {
-        ClientError::Problem(p) => refusal(p),
-        ClientError::Network => {
-            "We could not reach the server. Check your connection and try again.".into()
-        }
-        ClientError::Timeout => "The server is taking too long to answer. Please try again.".into(),
-        ClientError::Cancelled | ClientError::Unexpected(_) => {
-            "Something went wrong on our side. Please try again in a moment.".into()
-        }
+        ClientError::Problem(p) => refusal(l, p),
+        ClientError::Network => c.network_error.into(),
+        ClientError::Timeout => c.timeout_error.into(),
+        ClientError::Cancelled | ClientError::Unexpected(_) => c.problem_internal.into(),
     }
 }
 
 /// A lock after failed logins that ends by itself in `seconds`. Said as a sentence, not a
 /// countdown: it lasts 15 minutes or more.
-pub fn locked_for(seconds: u64) -> String {
-    format!(
-        "Your account is locked for now after too many failed logins. Try again in {}.",
-        lock_time(seconds)
+pub fn locked_for(l: Lang, seconds: u64) -> String {
+    fill(
+        l.catalogue().locked_for,
+        &[("time", &lock_time(l, seconds))],
     )
 }
 
 /// "15 minutes", "2 hours": rounded up, so the member never comes back too early; whole hours
 /// from an hour on.
-fn lock_time(seconds: u64) -> String {
-    let (n, unit) = match seconds.div_ceil(60).max(1) {
-        minutes if minutes < 60 => (minutes, "minute"),
-        _ => (seconds.div_ceil(3600), "hour"),
-    };
-    if n == 1 {
-        format!("1 {unit}")
-    } else {
-        format!("{n} {unit}s")
+fn lock_time(l: Lang, seconds: u64) -> String {
+    let c = l.catalogue();
+    match seconds.div_ceil(60).max(1) {
+        minutes if minutes < 60 => l.count(&c.lock_minutes, minutes),
+        _ => l.count(&c.lock_hours, seconds.div_ceil(3600)),
     }
 }
-
-/// A sensitive change refused because the login is too old: what to do, per screen.
-pub const LOG_IN_AGAIN_PASSWORD: &str = "For your security, log in again to change your password.";
-pub const LOG_IN_AGAIN_MFA: &str = "For your security, log in again to enable MFA.";
 
 /// After a wrong code: how many tries remain.
-pub fn attempts_left(left: u8) -> String {
+pub fn attempts_left(l: Lang, left: u8) -> String {
+    let c = l.catalogue();
     match left {
-        0 => "That code is not right, and it cannot be tried again. Send a new code.".into(),
-        1 => "That code is not right. You can try 1 more time.".into(),
-        n => format!("That code is not right. You can try {n} more times."),
+        0 => c.code_no_tries_left.into(),
+        n => l.count(&c.code_wrong, n.into()),
     }
 }
-
-pub const TOO_MANY_ATTEMPTS: &str =
-    "Too many attempts. Please wait a moment; you can try again when the countdown ends.";
-pub const SERVICE_BUSY_WAIT: &str =
-    "The service is busy right now. You can try again when the countdown ends.";
 
 /// Why an action is counting down: too many requests, or a busy server.
-pub fn wait_reason(code: ProblemCode) -> &'static str {
+pub fn wait_reason(c: &Catalogue, code: ProblemCode) -> &'static str {
     match code {
-        ProblemCode::ServiceBusy => SERVICE_BUSY_WAIT,
-        ProblemCode::ResendCooldown => RESEND_COOLDOWN,
-        _ => TOO_MANY_ATTEMPTS,
+        ProblemCode::ServiceBusy => c.service_busy_wait,
+        ProblemCode::ResendCooldown => c.problem_resend_cooldown,
+        _ => c.too_many_attempts_wait,
     }
 }
 
-pub fn wait(seconds_text: &str) -> String {
-    format!("You can try again in {seconds_text}.")
+/// "You can try again in 30 s."
+pub fn wait(l: Lang, seconds: i64) -> String {
+    fill(l.catalogue().wait, &[("time", &countdown_text(l, seconds))])
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::i18n::{EN, FR};
 
     fn locked(retry_after: Option<u64>) -> Problem {
         let mut p = Problem::new(ProblemCode::AccountLocked, "t");
@@ -199,34 +171,37 @@ mod tests {
 
     #[test]
     fn the_example_organization_id_is_one_no_organization_can_have() {
-        let text = organization_input(OrganizationInputError::Malformed);
-        let example = text
-            .split_whitespace()
-            .nth(5)
-            .unwrap()
-            .trim_end_matches(',');
-        // Well formed, so it shows the shape to type; version 1, so never one of the version-4
-        // IDs the server gives Organizations; and not the demo Organization's.
-        assert!(member_login_api::OrganizationKey::parse(example).is_ok());
-        assert_eq!(example.as_bytes()[14], b'1', "{example}");
-        assert_ne!(example, "0f6d2c48-5a1e-4c3b-9e7d-2b8a4f1c6e30");
+        for c in [&EN, &FR] {
+            let text = organization_input(OrganizationInputError::Malformed)(c);
+            let example = text
+                .split_whitespace()
+                .find(|w| w.len() > 30)
+                .unwrap()
+                .trim_end_matches(',');
+            // Well formed, so it shows the shape to type; version 1, so never one of the
+            // version-4 IDs the server gives Organizations; and not the demo Organization's.
+            assert!(member_login_api::OrganizationKey::parse(example).is_ok());
+            assert_eq!(example.as_bytes()[14], b'1', "{example}");
+            assert_ne!(example, "0f6d2c48-5a1e-4c3b-9e7d-2b8a4f1c6e30");
+        }
     }
 
     #[test]
     fn a_lock_that_ends_by_itself_says_when_and_only_a_permanent_one_names_an_administrator() {
         assert_eq!(
-            refusal(&locked(Some(900))),
+            refusal(Lang::En, &locked(Some(900))),
             "Your account is locked for now after too many failed logins. Try again in 15 minutes."
         );
         assert_eq!(
-            refusal(&locked(None)),
+            refusal(Lang::En, &locked(None)),
             "Your account is locked. Contact an administrator of your Organization to unlock it."
         );
-        assert!(!refusal(&locked(Some(900))).contains("administrator"));
+        assert!(!refusal(Lang::En, &locked(Some(900))).contains("administrator"));
         let err = ClientError::Problem(Box::new(locked(Some(1800))));
-        assert!(client_error(&err).ends_with("Try again in 30 minutes."));
+        assert!(client_error(Lang::En, &err).ends_with("Try again in 30 minutes."));
+        assert!(client_error(Lang::Fr, &err).ends_with("Réessayez dans 30 minutes."));
         let err = ClientError::Problem(Box::new(locked(None)));
-        assert!(client_error(&err).contains("Contact an administrator"));
+        assert!(client_error(Lang::En, &err).contains("Contact an administrator"));
     }
 
     #[test]
@@ -246,47 +221,89 @@ mod tests {
             (7200, "2 hours"),
             (86400, "24 hours"),
         ] {
-            assert_eq!(lock_time(seconds), text, "{seconds} s");
+            assert_eq!(lock_time(Lang::En, seconds), text, "{seconds} s");
         }
+        assert_eq!(lock_time(Lang::Fr, 3600), "1 heure");
+        assert_eq!(lock_time(Lang::Fr, 7200), "2 heures");
     }
 
     #[test]
     fn new_codes_have_their_own_words() {
         assert_eq!(
-            problem(ProblemCode::ReauthenticationRequired),
+            problem(&EN, ProblemCode::ReauthenticationRequired),
             "For your security, log in again to make this change."
         );
-        let fallback = problem(ProblemCode::Internal);
-        for code in [
-            ProblemCode::ServiceBusy,
-            ProblemCode::RateLimited,
-            ProblemCode::ReauthenticationRequired,
-        ] {
-            assert_ne!(problem(code), fallback, "{code:?}");
+        for c in [&EN, &FR] {
+            let fallback = problem(c, ProblemCode::Internal);
+            for code in [
+                ProblemCode::ServiceBusy,
+                ProblemCode::RateLimited,
+                ProblemCode::ReauthenticationRequired,
+            ] {
+                assert_ne!(problem(c, code), fallback, "{code:?}");
+            }
+            assert_eq!(
+                wait_reason(c, ProblemCode::ServiceBusy),
+                c.service_busy_wait
+            );
+            assert_eq!(
+                wait_reason(c, ProblemCode::RateLimited),
+                c.too_many_attempts_wait
+            );
         }
-        assert_eq!(wait_reason(ProblemCode::ServiceBusy), SERVICE_BUSY_WAIT);
-        assert_eq!(wait_reason(ProblemCode::RateLimited), TOO_MANY_ATTEMPTS);
     }
 
     #[test]
     fn a_cooldown_and_a_code_already_sent_are_no_rate_limit_and_reveal_no_username() {
-        assert_eq!(wait_reason(ProblemCode::ResendCooldown), RESEND_COOLDOWN);
-        assert_eq!(problem(ProblemCode::ResendCooldown), RESEND_COOLDOWN);
-        assert!(!RESEND_COOLDOWN.contains("Too many"));
+        let c = &EN;
         assert_eq!(
-            code_status(&[FlowMessage::CodeAlreadySent], false),
-            CODE_ALREADY_SENT
+            wait_reason(c, ProblemCode::ResendCooldown),
+            c.problem_resend_cooldown
         );
         assert_eq!(
-            code_status(&[FlowMessage::CodeAlreadySent], true),
-            CODE_ALREADY_SENT,
+            problem(c, ProblemCode::ResendCooldown),
+            c.problem_resend_cooldown
+        );
+        assert!(!c.problem_resend_cooldown.contains("Too many"));
+        let status = |messages: &[FlowMessage], resent| code_status(messages, resent)(c);
+        assert_eq!(
+            status(&[FlowMessage::CodeAlreadySent], false),
+            c.code_already_sent
+        );
+        assert_eq!(
+            status(&[FlowMessage::CodeAlreadySent], true),
+            c.code_already_sent,
             "a resend that sent nothing does not claim a new code"
         );
-        assert_eq!(code_status(&[FlowMessage::CodeSent], false), CODE_SENT);
-        assert_eq!(code_status(&[FlowMessage::CodeSent], true), CODE_RESENT);
-        assert_eq!(code_status(&[], false), CODE_SENT);
-        for text in [CODE_SENT, CODE_ALREADY_SENT, CODE_RESENT] {
+        assert_eq!(status(&[FlowMessage::CodeSent], false), c.code_sent);
+        assert_eq!(status(&[FlowMessage::CodeSent], true), c.code_resent);
+        assert_eq!(status(&[], false), c.code_sent);
+        for text in [c.code_sent, c.code_already_sent, c.code_resent] {
             assert!(text.starts_with("If this username is registered"), "{text}");
         }
+        for text in [FR.code_sent, FR.code_already_sent, FR.code_resent] {
+            assert!(
+                text.starts_with("Si ce nom d'utilisateur est enregistré"),
+                "{text}"
+            );
+        }
+    }
+
+    #[test]
+    fn tries_left_are_counted_in_each_language() {
+        assert_eq!(
+            attempts_left(Lang::En, 1),
+            "That code is not right. You can try 1 more time."
+        );
+        assert_eq!(
+            attempts_left(Lang::En, 4),
+            "That code is not right. You can try 4 more times."
+        );
+        assert_eq!(
+            attempts_left(Lang::Fr, 1),
+            "Ce code n'est pas le bon. Il vous reste 1 essai."
+        );
+        assert_eq!(attempts_left(Lang::Fr, 0), FR.code_no_tries_left);
+        assert_eq!(wait(Lang::Fr, 30), "Vous pourrez réessayer dans 30\u{a0}s.");
     }
 }

@@ -4,6 +4,8 @@ use leptos::prelude::*;
 use member_login_api::flow::Flow;
 use member_login_api::Organization;
 
+use crate::i18n::Key;
+
 /// A flow as last answered by the API, with the device time it arrived (for countdowns).
 #[derive(Debug, Clone, PartialEq)]
 pub struct FlowSnapshot {
@@ -21,7 +23,7 @@ pub struct LoginState {
     /// What the member typed as username: kept when they go back and forth.
     pub username: RwSignal<String>,
     /// A message for the next step to show (the flow was restarted, the member logged out).
-    pub notice: RwSignal<Option<&'static str>>,
+    pub notice: RwSignal<Option<Key>>,
 }
 
 impl Default for LoginState {

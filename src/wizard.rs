@@ -4,6 +4,8 @@
 use member_login_api::flow::{Flow, FlowState};
 use member_login_api::{handoff, Organization, Problem, ProblemCode};
 
+use crate::i18n::{fill, Key, Lang};
+
 /// A step of the member's journey; each is a route.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Step {
@@ -68,19 +70,19 @@ impl Step {
 
 /// The page title for the app's path: each step names itself first, so a tab, the history and
 /// a screen reader say where the member is.
-pub fn page_title(path: &str) -> &'static str {
+pub fn page_title(path: &str) -> Key {
     match path {
-        "/" => "Log in · Member Login",
-        "/login/organization" => "Enter your Organization · Member Login",
-        "/login/username" => "Enter your username · Member Login",
-        "/login/method" => "Choose how to log in · Member Login",
-        "/login/code" => "Enter the code · Member Login",
-        "/login/password" => "Enter your password · Member Login",
-        "/login/second-factor" => "Two-factor authentication · Member Login",
-        "/login/done" => "Your session · Member Login",
-        "/account/password" => "Update password · Member Login",
-        "/account/mfa" => "Enable MFA · Member Login",
-        _ => "Page not found · Member Login",
+        "/" => |c| c.title_landing,
+        "/login/organization" => |c| c.title_organization,
+        "/login/username" => |c| c.title_username,
+        "/login/method" => |c| c.title_method,
+        "/login/code" => |c| c.title_code,
+        "/login/password" => |c| c.title_password,
+        "/login/second-factor" => |c| c.title_second_factor,
+        "/login/done" => |c| c.title_done,
+        "/account/password" => |c| c.title_update_password,
+        "/account/mfa" => |c| c.title_enable_mfa,
+        _ => |c| c.title_not_found,
     }
 }
 
@@ -188,30 +190,31 @@ pub fn seconds_left(target: i64, server_now: i64, received_at: f64, device_now: 
 }
 
 /// "1 min 05 s" style for a countdown of `seconds`.
-pub fn countdown_text(seconds: i64) -> String {
+pub fn countdown_text(l: Lang, seconds: i64) -> String {
+    let c = l.catalogue();
     match seconds {
-        s if s >= 60 => format!("{} min {:02} s", s / 60, s % 60),
-        s => format!("{s} s"),
+        s if s >= 60 => fill(
+            c.countdown_minutes,
+            &[
+                ("m", &(s / 60).to_string()),
+                ("s", &format!("{:02}", s % 60)),
+            ],
+        ),
+        s => fill(c.countdown_seconds, &[("s", &s.to_string())]),
     }
 }
 
 /// "2 days left", "5 hours left", "10 minutes left" for a deadline `seconds` away.
-pub fn time_left_text(seconds: i64) -> String {
-    let plural = |n: i64, unit: &str| {
-        if n == 1 {
-            format!("1 {unit} left")
-        } else {
-            format!("{n} {unit}s left")
-        }
-    };
+pub fn time_left_text(l: Lang, seconds: i64) -> String {
+    let c = l.catalogue();
     // Rounded to the nearest unit: a deadline just set three days ahead reads "3 days left".
-    let round = |s: i64, unit: i64| (s + unit / 2) / unit;
+    let round = |s: i64, unit: i64| ((s + unit / 2) / unit) as u64;
     match seconds {
-        s if s >= 2 * 86400 => plural(round(s, 86400), "day"),
-        s if s >= 2 * 3600 => plural(round(s, 3600), "hour"),
-        s if s >= 60 => plural(round(s, 60), "minute"),
-        s if s > 0 => "less than a minute left".into(),
-        _ => "overdue".into(),
+        s if s >= 2 * 86400 => l.count(&c.time_left_days, round(s, 86400)),
+        s if s >= 2 * 3600 => l.count(&c.time_left_hours, round(s, 3600)),
+        s if s >= 60 => l.count(&c.time_left_minutes, round(s, 60)),
+        s if s > 0 => c.time_left_under_a_minute.into(),
+        _ => c.time_overdue.into(),
     }
 }
 
@@ -381,10 +384,16 @@ mod tests {
             "/account/mfa",
             "/nowhere",
         ];
-        let titles: std::collections::HashSet<_> = paths.iter().map(|p| page_title(p)).collect();
-        assert_eq!(titles.len(), paths.len());
-        assert_eq!(page_title("/login/code"), "Enter the code · Member Login");
-        assert!(titles.iter().all(|t| t.ends_with(" · Member Login")));
+        for c in [&crate::i18n::EN, &crate::i18n::FR] {
+            let titles: std::collections::HashSet<_> =
+                paths.iter().map(|p| page_title(p)(c)).collect();
+            assert_eq!(titles.len(), paths.len());
+            assert!(titles.iter().all(|t| t.ends_with(" · Member Login")));
+        }
+        assert_eq!(
+            page_title("/login/code")(&crate::i18n::EN),
+            "Enter the code · Member Login"
+        );
     }
 
     #[test]
@@ -468,18 +477,23 @@ mod tests {
             30,
             "clock went back"
         );
-        assert_eq!(countdown_text(30), "30 s");
-        assert_eq!(countdown_text(65), "1 min 05 s");
+        assert_eq!(countdown_text(Lang::En, 30), "30 s");
+        assert_eq!(countdown_text(Lang::En, 65), "1 min 05 s");
+        assert_eq!(countdown_text(Lang::Fr, 65), "1\u{a0}min\u{a0}05\u{a0}s");
     }
 
     #[test]
     fn time_left_reads_like_the_checklist() {
-        assert_eq!(time_left_text(2 * 86400 + 5), "2 days left");
-        assert_eq!(time_left_text(3 * 86400 - 5), "3 days left");
-        assert_eq!(time_left_text(5 * 3600 + 10), "5 hours left");
-        assert_eq!(time_left_text(3600 + 10), "60 minutes left");
-        assert_eq!(time_left_text(61), "1 minute left");
-        assert_eq!(time_left_text(10), "less than a minute left");
-        assert_eq!(time_left_text(0), "overdue");
+        let en = |s| time_left_text(Lang::En, s);
+        assert_eq!(en(2 * 86400 + 5), "2 days left");
+        assert_eq!(en(3 * 86400 - 5), "3 days left");
+        assert_eq!(en(5 * 3600 + 10), "5 hours left");
+        assert_eq!(en(3600 + 10), "60 minutes left");
+        assert_eq!(en(61), "1 minute left");
+        assert_eq!(en(10), "less than a minute left");
+        assert_eq!(en(0), "overdue");
+        let fr = |s| time_left_text(Lang::Fr, s);
+        assert_eq!(fr(3 * 86400 - 5), "3 jours restants");
+        assert_eq!(fr(61), "1 minute restante");
     }
 }

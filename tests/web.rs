@@ -24,6 +24,8 @@ fn mount_at(path: &str) -> (HtmlElement, leptos::mount::UnmountHandle<impl Mount
     let container: HtmlElement = document().create_element("div").unwrap().unchecked_into();
     document().body().unwrap().append_child(&container).unwrap();
     // Two pages, two builds: the account screens are their own app.
+    // Each test starts in English; a test of another language switches.
+    member_login::i18n::set_lang(member_login::i18n::Lang::En);
     let account = path.starts_with("/account/");
     let handle = leptos::mount::mount_to(container.clone(), move || {
         if account {
@@ -1092,7 +1094,11 @@ async fn a_server_error_does_not_mark_what_was_typed_invalid_but_a_wrong_passwor
 }
 
 fn messages_internal() -> String {
-    member_login::messages::problem(member_login_api::ProblemCode::Internal).to_owned()
+    member_login::messages::problem(
+        &member_login::i18n::EN,
+        member_login_api::ProblemCode::Internal,
+    )
+    .to_owned()
 }
 
 #[wasm_bindgen_test]
@@ -1338,5 +1344,110 @@ async fn an_accent_colour_without_enough_contrast_falls_back_to_the_default() {
         card_style(&root)
     );
     assert!(root.query_selector("img.org-logo").unwrap().is_none());
+    root.remove();
+}
+
+use member_login::i18n::{Lang, EN, FR};
+
+fn html_lang() -> String {
+    document()
+        .document_element()
+        .unwrap()
+        .get_attribute("lang")
+        .unwrap_or_default()
+}
+
+/// The language switch's button for `lang`.
+fn language_button(lang: Lang) -> HtmlButtonElement {
+    document()
+        .query_selector(&format!("nav.languages button[lang={}]", lang.code()))
+        .unwrap()
+        .unwrap()
+        .unchecked_into()
+}
+
+#[wasm_bindgen_test]
+async fn switching_the_language_keeps_the_step_what_was_typed_and_the_focus() {
+    let flow = flow_json("l1");
+    let _api = fake_api(&[("GET", "/api/v1/flows/l1", 200, &flow)]);
+    let (root, _app) = mount_at("/login/password?organization=demo&flow=l1");
+    text_when(&root, "#current-username", |t| t == "alex").await;
+    let input: HtmlInputElement = find(&root, "#password");
+    type_into(&input, "half a passw");
+    assert_eq!(
+        find::<HtmlElement>(&root, "h1").text_content().unwrap(),
+        EN.password_heading
+    );
+
+    let french = language_button(Lang::Fr);
+    french.focus().unwrap();
+    french.click();
+    settle().await;
+    // Every word follows, in place: the same step, what was typed, the focus on the switch.
+    assert_eq!(
+        find::<HtmlElement>(&root, "h1").text_content().unwrap(),
+        FR.password_heading
+    );
+    assert_eq!(
+        find::<HtmlElement>(&root, "label[for=password]")
+            .text_content()
+            .unwrap(),
+        FR.password_label
+    );
+    assert_eq!(
+        find::<HtmlElement>(&root, "button[type=submit]")
+            .text_content()
+            .unwrap(),
+        FR.continue_button
+    );
+    assert_eq!(html_lang(), "fr");
+    assert_eq!(document().title(), FR.title_password);
+    assert_eq!(input.value(), "half a passw");
+    assert_eq!(pathname(), "/login/password");
+    assert_eq!(
+        document()
+            .active_element()
+            .unwrap()
+            .get_attribute("lang")
+            .unwrap(),
+        "fr"
+    );
+    assert_eq!(french.get_attribute("aria-pressed").unwrap(), "true");
+    assert_eq!(
+        language_button(Lang::En)
+            .get_attribute("aria-pressed")
+            .unwrap(),
+        "false"
+    );
+    // An error shown before the switch follows it too.
+    find::<HtmlInputElement>(&root, "#password").set_value("");
+    type_into(&input, "");
+    find::<HtmlButtonElement>(&root, "button[type=submit]").click();
+    text_when(&root, "#password-error", |t| t == FR.password_empty).await;
+    language_button(Lang::En).click();
+    text_when(&root, "#password-error", |t| t == EN.password_empty).await;
+    assert_eq!(html_lang(), "en");
+    root.remove();
+}
+
+#[wasm_bindgen_test]
+async fn counts_and_countdowns_follow_the_language() {
+    let flow = code_flow_json("l2", 30, r#""code_sent""#);
+    let wrong = problem_json(401, "invalid_credentials", r#","attempts_left":1"#);
+    let _api = fake_api(&[
+        ("GET", "/api/v1/flows/l2", 200, &flow),
+        ("POST", "/api/v1/flows/l2/code/verify", 401, &wrong),
+    ]);
+    let (root, _app) = mount_at("/login/code?organization=demo&flow=l2");
+    member_login::i18n::set_lang(Lang::Fr);
+    text_when(&root, "#current-username", |t| t == "alex").await;
+    text_when(&root, "#resend-countdown", |t| {
+        t.contains("disponible dans")
+    })
+    .await;
+    type_into(&find::<HtmlInputElement>(&root, "#code"), "111111");
+    let expected = Lang::Fr.count(&FR.code_wrong, 1);
+    text_when(&root, "#code-error", |t| t == expected).await;
+    assert_eq!(expected, "Ce code n'est pas le bon. Il vous reste 1 essai.");
     root.remove();
 }

@@ -7,6 +7,7 @@ use member_login_api::ProblemCode;
 
 use super::{focus_when_mounted, FieldError, ShowPasswordToggle, StepKit, SubmitButton};
 use crate::api_client::ClientError;
+use crate::i18n::{t, tr, Key};
 use crate::wizard::Step;
 use crate::{device, messages};
 
@@ -16,7 +17,7 @@ fn load_session(kit: StepKit, session: RwSignal<Option<Session>>, quiet: bool) {
         match kit.api().session().await {
             Ok(s) => session.set(Some(s)),
             Err(_) if quiet => {}
-            Err(err) => kit.say(messages::client_error(&err)),
+            Err(err) => kit.say(messages::of_error(err)),
         }
     });
 }
@@ -52,7 +53,7 @@ fn log_in_again(kit: StepKit, session: Option<Session>) {
 fn BackToChecklist() -> impl IntoView {
     view! {
         <a class="button secondary" id="back-to-checklist" href=Step::Done.path() rel="external">
-            "Back to your checklist"
+            {t(|c| c.back_to_checklist)}
         </a>
     }
 }
@@ -71,7 +72,7 @@ pub fn UpdatePasswordStep() -> impl IntoView {
     let shown = RwSignal::new(false);
     let server_rules = RwSignal::new(Vec::<PasswordRule>::new());
     let done = RwSignal::new(None::<String>);
-    let copied = RwSignal::new(None::<&'static str>);
+    let copied = RwSignal::new(None::<Key>);
 
     let username = move || {
         session
@@ -98,9 +99,7 @@ pub fn UpdatePasswordStep() -> impl IntoView {
         }
         let typed = password.get_untracked();
         if !password_rules_broken(&username(), &typed).is_empty() {
-            kit.refuse(messages::problem(
-                member_login_api::ProblemCode::PasswordRejected,
-            ));
+            kit.refuse(messages::key(|c| c.problem_password_rejected));
             return;
         }
         kit.busy.set(true);
@@ -121,12 +120,12 @@ pub fn UpdatePasswordStep() -> impl IntoView {
                 }
                 Err(ClientError::Problem(p)) if !p.rules.is_empty() => {
                     server_rules.set(p.rules.clone());
-                    kit.refuse(messages::problem(p.code));
+                    kit.refuse(messages::of_problem(p.as_ref().clone()));
                 }
                 // What was typed stays in the field; the button now starts the login.
                 Err(err) if needs_recent_login(&err) => {
                     reauth.set(true);
-                    kit.say(messages::LOG_IN_AGAIN_PASSWORD);
+                    kit.say(messages::key(|c| c.log_in_again_password));
                 }
                 Err(err) => kit.fail(err, Step::Done),
             }
@@ -136,9 +135,9 @@ pub fn UpdatePasswordStep() -> impl IntoView {
         let text = done.get_untracked().unwrap_or_default();
         spawn_local(async move {
             copied.set(Some(if device::copy_to_clipboard(&text).await {
-                "Copied."
+                |c| c.copied
             } else {
-                "Your browser did not allow copying: select the password and copy it."
+                |c| c.copy_refused_password
             }));
         });
     };
@@ -151,24 +150,24 @@ pub fn UpdatePasswordStep() -> impl IntoView {
         PasswordRule::TooGuessable,
     ];
     view! {
-        <h1>"Update password"</h1>
+        <h1>{t(|c| c.update_password_heading)}</h1>
         <Show
             when=move || done.with(|d| d.is_none())
             fallback=move || {
                 view! {
-                    <p class="status" role="status">"Your password was changed. Other devices were logged out."</p>
-                    <p>"Your new password, shown this once:"</p>
+                    <p class="status" role="status">{t(|c| c.update_password_changed)}</p>
+                    <p>{t(|c| c.update_password_shown_once)}</p>
                     <p><code id="new-password" class="secret">{move || done.get()}</code></p>
                     <button type="button" class="button secondary" id="copy-password" on:click=copy>
-                        "Copy password"
+                        {t(|c| c.update_password_copy)}
                     </button>
-                    <p role="status" class="hint">{move || copied.get()}</p>
+                    <p role="status" class="hint">{move || copied.get().map(|key| key(tr()))}</p>
                     <BackToChecklist />
                 }
             }
         >
             <form on:submit=on_submit novalidate>
-                <label for="new-password-field">"New password"</label>
+                <label for="new-password-field">{t(|c| c.update_password_label)}</label>
                 <div class="password-row">
                     <input
                         id="new-password-field"
@@ -196,7 +195,7 @@ pub fn UpdatePasswordStep() -> impl IntoView {
                             view! {
                                 <li class=move || if ok() { "rule met" } else { "rule unmet" }>
                                     <span aria-hidden="true">{move || if ok() { "✓ " } else { "✗ " }}</span>
-                                    {messages::password_rule(rule)}
+                                    {move || messages::password_rule(tr(), rule)}
                                     <span class="visually-hidden">
                                         {move || if ok() { " (met)" } else { " (not met)" }}
                                     </span>
@@ -222,13 +221,13 @@ pub fn EnableMfaStep() -> impl IntoView {
     let enrollment = RwSignal::new(None::<member_login_api::session::MfaEnrollment>);
     let codes = RwSignal::new(None::<Vec<String>>);
     let typed = RwSignal::new(String::new());
-    let copied = RwSignal::new(None::<&'static str>);
+    let copied = RwSignal::new(None::<Key>);
     // Known only once a recent login is needed: whom to log in again.
     let session = RwSignal::new(None::<Session>);
     let reauth = RwSignal::new(false);
     let needs_login = move || {
         reauth.set(true);
-        kit.say(messages::LOG_IN_AGAIN_MFA);
+        kit.say(messages::key(|c| c.log_in_again_mfa));
         load_session(kit, session, true);
     };
     let start = move || {
@@ -240,7 +239,7 @@ pub fn EnableMfaStep() -> impl IntoView {
                 Ok(e) => enrollment.set(Some(e)),
                 Err(ClientError::Cancelled) => {}
                 Err(err) if needs_recent_login(&err) => needs_login(),
-                Err(err) => kit.say(messages::client_error(&err)),
+                Err(err) => kit.say(messages::of_error(err)),
             }
         });
     };
@@ -288,7 +287,7 @@ pub fn EnableMfaStep() -> impl IntoView {
             return;
         }
         let Some(code) = member_login_api::flow::normalize_code(&typed.get_untracked(), 6) else {
-            kit.refuse(messages::CODE_INCOMPLETE_AUTHENTICATOR);
+            kit.refuse(messages::key(|c| c.second_factor_totp_incomplete));
             return;
         };
         kit.busy.set(true);
@@ -299,7 +298,7 @@ pub fn EnableMfaStep() -> impl IntoView {
             match result {
                 Ok(r) => codes.set(Some(r.recovery_codes)),
                 Err(err) if needs_recent_login(&err) => needs_login(),
-                Err(err) => kit.say(messages::client_error(&err)),
+                Err(err) => kit.say(messages::of_error(err)),
             }
         });
     };
@@ -308,53 +307,48 @@ pub fn EnableMfaStep() -> impl IntoView {
         let text = codes_text();
         spawn_local(async move {
             copied.set(Some(if device::copy_to_clipboard(&text).await {
-                "Copied."
+                |c| c.copied
             } else {
-                "Your browser did not allow copying: select the codes and copy them."
+                |c| c.copy_refused_codes
             }));
         });
     };
     let download = move |_| {
         if !device::download_text("recovery-codes.txt", &codes_text()) {
-            copied.set(Some(
-                "Your browser did not allow the download: copy the codes instead.",
-            ));
+            copied.set(Some(|c| c.download_refused));
         }
     };
     let has_error = move || kit.input_invalid();
     view! {
-        <h1>"Enable MFA"</h1>
+        <h1>{t(|c| c.enable_mfa_heading)}</h1>
         <Show
             when=move || codes.with(|c| c.is_none())
             fallback=move || {
                 view! {
-                    <p class="status" role="status">"MFA is on. From now on you log in with a code from your authenticator app too."</p>
-                    <h2>"Your recovery codes"</h2>
-                    <p>
-                        "Each works once, if you lose your authenticator. Keep them somewhere safe: "
-                        "they are shown only now."
-                    </p>
+                    <p class="status" role="status">{t(|c| c.enable_mfa_on)}</p>
+                    <h2>{t(|c| c.enable_mfa_codes_heading)}</h2>
+                    <p>{t(|c| c.enable_mfa_codes_intro)}</p>
                     <ol id="recovery-codes" class="codes">
                         {move || codes.get().unwrap_or_default().into_iter().map(|c| view! { <li><code>{c}</code></li> }).collect_view()}
                     </ol>
                     <div class="methods">
-                        <button type="button" class="button secondary" id="copy-codes" on:click=copy>"Copy codes"</button>
-                        <button type="button" class="button secondary" id="download-codes" on:click=download>"Download (.txt)"</button>
+                        <button type="button" class="button secondary" id="copy-codes" on:click=copy>{t(|c| c.enable_mfa_copy_codes)}</button>
+                        <button type="button" class="button secondary" id="download-codes" on:click=download>{t(|c| c.enable_mfa_download_codes)}</button>
                     </div>
-                    <p role="status" class="hint">{move || copied.get()}</p>
+                    <p role="status" class="hint">{move || copied.get().map(|key| key(tr()))}</p>
                     <BackToChecklist />
                 }
             }
         >
-            <p>"Open your authenticator app and scan this QR code."</p>
-            <div class="qr" role="img" aria-label="QR code to add this account to your authenticator app" inner_html=qr_svg></div>
+            <p>{t(|c| c.enable_mfa_scan)}</p>
+            <div class="qr" role="img" aria-label=t(|c| c.enable_mfa_qr_label) inner_html=qr_svg></div>
             <details>
-                <summary>"Can't scan?"</summary>
-                <p>"Enter this key in your authenticator app (time-based, 6 digits):"</p>
+                <summary>{t(|c| c.enable_mfa_cant_scan)}</summary>
+                <p>{t(|c| c.enable_mfa_key_intro)}</p>
                 <p><code id="mfa-key" class="secret key">{grouped_key}</code></p>
             </details>
             <form on:submit=on_submit novalidate>
-                <label for="mfa-code">"Enter the 6-digit code your app shows"</label>
+                <label for="mfa-code">{t(|c| c.enable_mfa_code_label)}</label>
                 <input
                     id="mfa-code"
                     name="mfa-code"

@@ -9,6 +9,7 @@ use member_login_api::CODE_LENGTH;
 use super::{
     focus_when_mounted, query_param, FieldError, Notice, StepContext, StepKit, SubmitButton,
 };
+use crate::i18n::{fill, lang, t, tr};
 use crate::wizard::{countdown_text, seconds_left, Step};
 use crate::{device, messages};
 
@@ -44,7 +45,7 @@ pub fn EmailCodeStep() -> impl IntoView {
     let verify = {
         move || {
             let Some(code) = normalize_code(&typed.get_untracked(), CODE_LENGTH) else {
-                kit.refuse(messages::CODE_INCOMPLETE);
+                kit.refuse(messages::key(|c| c.code_incomplete));
                 return;
             };
             let id = kit.flow_id();
@@ -125,17 +126,17 @@ pub fn EmailCodeStep() -> impl IntoView {
     let status = move || {
         state.flow.with(|f| {
             let flow_messages = f.as_ref().map_or(&[][..], |f| &f.flow.messages[..]);
-            messages::code_status(flow_messages, resent.get())
+            messages::code_status(flow_messages, resent.get())(tr())
         })
     };
     let has_error = move || kit.input_invalid();
     view! {
         <form on:submit=on_submit novalidate>
-            <h1>"Enter the code from your email"</h1>
+            <h1>{t(|c| c.code_heading)}</h1>
             <Notice />
             <StepContext with_username=true />
             <p class="status" role="status">{status}</p>
-            <label for="code">"Code"</label>
+            <label for="code">{t(|c| c.code_label)}</label>
             <input
                 id="code"
                 name="code"
@@ -153,12 +154,12 @@ pub fn EmailCodeStep() -> impl IntoView {
             <SubmitButton busy=kit.busy />
         </form>
         <section class="aside" aria-labelledby="help-heading">
-            <h2 id="help-heading">"Did not receive the email?"</h2>
-            <p>"Follow these steps, in order:"</p>
+            <h2 id="help-heading">{t(|c| c.code_help_heading)}</h2>
+            <p>{t(|c| c.code_help_intro)}</p>
             <ol class="help">
-                <li>"Make sure you check your spam folder"</li>
+                <li>{t(|c| c.code_help_spam)}</li>
                 <li>
-                    "Click "
+                    {t(|c| c.code_help_click)}
                     <button
                         type="button"
                         id="resend"
@@ -167,21 +168,20 @@ pub fn EmailCodeStep() -> impl IntoView {
                         disabled=move || { resend_in() != Some(0) }
                         aria-describedby="resend-countdown"
                     >
-                        "Resend email"
+                        {t(|c| c.code_help_resend)}
                     </button>
                     <span id="resend-countdown" class="hint" aria-live="off">
                         {move || match resend_in() {
-                            Some(s) if s > 0 => format!(" (available in {})", countdown_text(s)),
+                            Some(s) if s > 0 => fill(
+                                tr().code_help_resend_available,
+                                &[("time", &countdown_text(lang(), s))],
+                            ),
                             _ => String::new(),
                         }}
                     </span>
                 </li>
-                <li>
-                    "Contact an Organization administrator to make sure your information was correctly registered"
-                </li>
-                <li>
-                    "If none of the actions above work, ask an administrator to contact the support"
-                </li>
+                <li>{t(|c| c.code_help_contact)}</li>
+                <li>{t(|c| c.code_help_support)}</li>
             </ol>
         </section>
     }
@@ -196,23 +196,16 @@ fn CodeForAnotherDevice(code: String) -> impl IntoView {
     focus_when_mounted(heading);
     let shown = normalize_code(&code, CODE_LENGTH);
     view! {
-        <h1 tabindex="-1" node_ref=heading>"Type this code where you started"</h1>
+        <h1 tabindex="-1" node_ref=heading>{t(|c| c.other_device_heading)}</h1>
         {match shown {
             Some(code) => view! {
-                <p>
-                    "This link was opened on another device or browser than the one where you "
-                    "started logging in. Nobody is logged in here. Type this code on the login "
-                    "page that is waiting for it:"
-                </p>
+                <p>{t(|c| c.other_device_text)}</p>
                 <p class="code-display" id="code-to-type">{code}</p>
-                <p class="hint">"The code is valid for 10 minutes after the email was sent."</p>
+                <p class="hint">{t(|c| c.other_device_valid)}</p>
             }
             .into_any(),
             None => view! {
-                <p id="code-to-type">
-                    "This link does not hold a whole code. Open the login page where you asked "
-                    "for the code and type the code from the email there."
-                </p>
+                <p id="code-to-type">{t(|c| c.other_device_no_code)}</p>
             }
             .into_any(),
         }}

@@ -6,6 +6,7 @@ use member_login_api::ProblemCode;
 
 use super::{focus_when_mounted, StepKit};
 use crate::api_client::{runtime_config, ClientError};
+use crate::i18n::{lang, t, tr, Key};
 use crate::wizard::{self, time_left_text, Handoff, Step};
 use crate::{device, messages};
 
@@ -22,7 +23,7 @@ pub fn DoneStep() -> impl IntoView {
     let missing = RwSignal::new(false);
     // What the heading says once the session is known (`None` while asking), so a screen
     // reader never hears "You are logged in" before it is true.
-    let known = RwSignal::new(None::<&'static str>);
+    let known = RwSignal::new(None::<Key>);
     // Only "not logged in" and "locked" mean there is no session; anything else (offline, a
     // server error) is shown with a Retry, the session may well be fine.
     let load = move || {
@@ -40,18 +41,18 @@ pub fn DoneStep() -> impl IntoView {
                     )));
                     kit.state.organization.set(Some(s.organization.clone()));
                     session.set(Some(s));
-                    known.set(Some("You are logged in"));
+                    known.set(Some(|c| c.done_logged_in));
                 }
                 Err(err) => {
                     let gone = matches!(&err, ClientError::Problem(p)
                         if matches!(p.code, ProblemCode::Unauthenticated | ProblemCode::AccountLocked));
                     missing.set(gone);
                     known.set(Some(if gone {
-                        "Not logged in"
+                        |c| c.done_not_logged_in
                     } else {
-                        "Your session could not be checked"
+                        |c| c.done_unknown
                     }));
-                    kit.say(messages::client_error(&err));
+                    kit.say(messages::of_error(err));
                 }
             }
         });
@@ -70,18 +71,18 @@ pub fn DoneStep() -> impl IntoView {
                     Ok(()) => {
                         kit.state.flow.set(None);
                         device::keep_return_to(None);
-                        kit.state.notice.set(Some(messages::LOGGED_OUT));
+                        kit.state.notice.set(Some(|c| c.logged_out));
                         kit.go(Step::Landing.path(), false);
                     }
-                    Err(err) => kit.say(messages::client_error(&err)),
+                    Err(err) => kit.say(messages::of_error(err)),
                 }
             });
         }
     };
     let requirement_name = |kind: RequirementKind| match kind {
-        RequirementKind::UpdatePassword => "Update password",
-        RequirementKind::EnableMfa => "Enable MFA",
-        RequirementKind::Unknown => "A requirement of your Organization",
+        RequirementKind::UpdatePassword => t(|c| c.requirement_update_password),
+        RequirementKind::EnableMfa => t(|c| c.requirement_enable_mfa),
+        RequirementKind::Unknown => t(|c| c.requirement_unknown),
     };
     let requirement_path = |kind: RequirementKind| match kind {
         RequirementKind::UpdatePassword => "/account/password",
@@ -99,7 +100,7 @@ pub fn DoneStep() -> impl IntoView {
     });
     view! {
         <h1 tabindex="-1" node_ref=heading aria-busy=move || known.get().is_none().then_some("true")>
-            {move || known.get().unwrap_or("Checking your session…")}
+            {move || known.get().unwrap_or(|c| c.done_checking)(tr())}
         </h1>
         {move || {
             session
@@ -110,14 +111,14 @@ pub fn DoneStep() -> impl IntoView {
                     view! {
                         <dl class="context">
                             <div>
-                                <dt>"Member"</dt>
+                                <dt>{t(|c| c.context_member)}</dt>
                                 <dd>
                                     <strong id="session-username">{s.member.username.clone()}</strong>
                                     " (" {s.member.email.clone()} ")"
                                 </dd>
                             </div>
                             <div>
-                                <dt>"Organization"</dt>
+                                <dt>{t(|c| c.context_organization)}</dt>
                                 <dd>
                                     <strong id="session-organization">{s.organization.name.clone()}</strong>
                                 </dd>
@@ -125,8 +126,8 @@ pub fn DoneStep() -> impl IntoView {
                         </dl>
                         {(!requirements.is_empty()).then(|| view! {
                             <section aria-labelledby="requirements-heading" class="requirements">
-                                <h2 id="requirements-heading">"Your Organization's security requirements"</h2>
-                                <p>"Complete these before the time runs out, or your account will be locked."</p>
+                                <h2 id="requirements-heading">{t(|c| c.done_requirements_heading)}</h2>
+                                <p>{t(|c| c.done_requirements_intro)}</p>
                                 <ul>
                                     {requirements
                                         .iter()
@@ -137,7 +138,10 @@ pub fn DoneStep() -> impl IntoView {
                                                         {requirement_name(r.kind)}
                                                     </a>
                                                     " — "
-                                                    {time_left_text(r.deadline - now)}
+                                                    {
+                                                        let left = r.deadline - now;
+                                                        move || time_left_text(lang(), left)
+                                                    }
                                                 </li>
                                             }
                                         })
@@ -146,9 +150,7 @@ pub fn DoneStep() -> impl IntoView {
                             </section>
                         })}
                         {requirements.is_empty().then(|| view! {
-                            <p class="status" id="all-done">
-                                "All done: your account meets your Organization's security requirements."
-                            </p>
+                            <p class="status" id="all-done">{t(|c| c.done_all_done)}</p>
                         })}
                     }
                 })
@@ -157,10 +159,7 @@ pub fn DoneStep() -> impl IntoView {
             let pending = session.with(|s| s.as_ref().is_some_and(|s| !s.requirements.is_empty()));
             view! {
                 {h.refused.then(|| view! {
-                    <p class="notice" id="return-refused">
-                        "The page that sent you here is not one your Organization allows, so you \
-                         are not sent back to it."
-                    </p>
+                    <p class="notice" id="return-refused">{t(|c| c.done_return_refused)}</p>
                 })}
                 {match h.target {
                     Some(url) => view! {
@@ -170,25 +169,25 @@ pub fn DoneStep() -> impl IntoView {
                             href=url
                             rel="external"
                         >
-                            "Continue to the console"
+                            {t(|c| c.done_continue)}
                         </a>
                     }
                     .into_any(),
-                    None => view! { <p class="hint">"You can close this page, or log out."</p> }.into_any(),
+                    None => view! { <p class="hint">{t(|c| c.done_nowhere)}</p> }.into_any(),
                 }}
             }
         })}
-        <p class="field-error" role="alert">{move || error.get()}</p>
+        <p class="field-error" role="alert">{move || kit.error_text()}</p>
         {move || {
             (session.with(|s| s.is_none()) && error.with(|e| e.is_some()) && !missing.get())
                 .then(|| view! {
                     <button type="button" class="button secondary" id="retry" on:click=move |_| load()>
-                        "Retry"
+                        {t(|c| c.done_retry)}
                     </button>
                 })
         }}
         {move || if missing.get() {
-            view! { <a class="button primary" href="/">"Log in"</a> }.into_any()
+            view! { <a class="button primary" href="/">{t(|c| c.done_log_in)}</a> }.into_any()
         } else {
             view! {
             <button
@@ -203,7 +202,7 @@ pub fn DoneStep() -> impl IntoView {
                 on:click=logout
                 aria-disabled=move || busy.get().then_some("true")
             >
-                "Log out"
+                {t(|c| c.done_log_out)}
             </button>
             }.into_any()
         }}

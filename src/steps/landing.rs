@@ -4,6 +4,7 @@ use leptos_router::hooks::use_navigate;
 use leptos_router::NavigateOptions;
 
 use super::{focus_when_mounted, query_param, Notice};
+use crate::i18n::t;
 
 /// Where every login starts: members continue here, Owners are told where to go instead.
 #[component]
@@ -25,21 +26,15 @@ pub fn Landing() -> impl IntoView {
     let heading = NodeRef::<H1>::new();
     focus_when_mounted(heading);
     view! {
-        <h1 tabindex="-1" node_ref=heading>"Log in"</h1>
+        <h1 tabindex="-1" node_ref=heading>{t(|c| c.landing_heading)}</h1>
         <Notice />
-        <p>
-            "Members of an Organization log in with the Organization ID, username and email "
-            "address that an administrator gave them."
-        </p>
+        <p>{t(|c| c.landing_intro)}</p>
         <a class="button primary" href="/login/organization">
-            "Log in as an IAM Member"
+            {t(|c| c.landing_member_button)}
         </a>
         <section class="aside" aria-labelledby="owner-heading">
-            <h2 id="owner-heading">"Organization Owner?"</h2>
-            <p>
-                "Owners log in with the email address and password of their own account, "
-                "on the account login page, not here."
-            </p>
+            <h2 id="owner-heading">{t(|c| c.landing_owner_heading)}</h2>
+            <p>{t(|c| c.landing_owner_text)}</p>
         </section>
     }
 }

@@ -24,6 +24,7 @@ pub use password::PasswordStep;
 pub use second_factor::SecondFactorStep;
 pub use username::UsernameStep;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use leptos::html::ElementType;
@@ -36,8 +37,10 @@ use member_login_api::ProblemCode;
 use wasm_bindgen::JsCast;
 
 use crate::api_client::{ClientError, RequestScope};
+use crate::i18n::{lang, t};
+use crate::messages::Said;
 use crate::state::{device_now, use_login_state, LoginState};
-use crate::wizard::{blames_input, countdown_text, react, Reaction, Step};
+use crate::wizard::{blames_input, react, Reaction, Step};
 use crate::{device, messages};
 
 /// Puts the keyboard focus on the step's first field (or its heading) once it is in the page,
@@ -68,7 +71,7 @@ pub(crate) struct StepKit {
     navigate: StoredValue<Navigate, LocalStorage>,
     scope: StoredValue<RequestScope, LocalStorage>,
     /// The step's error line (`role="alert"`), or `None`.
-    pub error: RwSignal<Option<String>>,
+    pub error: RwSignal<Option<Said>>,
     /// Whether the error is about what the member typed, so the field is marked invalid (not
     /// for a network error, a busy server or a countdown: nothing there needs changing).
     blames_input: RwSignal<bool>,
@@ -168,21 +171,22 @@ impl StepKit {
             .unwrap_or(0)
     }
 
-    /// The error line (announced once when it changes).
+    /// The error line (announced once when it changes), in the language in use.
     pub fn error_text(&self) -> Option<String> {
-        self.error.get()
+        let lang = lang();
+        self.error.with(|e| e.as_ref().map(|said| said(lang)))
     }
 
     /// Shows `message` on the error line, about something other than what the member typed.
-    pub fn say(&self, message: impl Into<String>) {
+    pub fn say(&self, message: Said) {
         self.blames_input.set(false);
-        self.error.set(Some(message.into()));
+        self.error.set(Some(message));
     }
 
     /// Shows `message` on the error line about what the member typed, marking the field.
-    pub fn refuse(&self, message: impl Into<String>) {
+    pub fn refuse(&self, message: Said) {
         self.blames_input.set(true);
-        self.error.set(Some(message.into()));
+        self.error.set(Some(message));
     }
 
     /// Whether the step's field is to be marked `aria-invalid`.
@@ -194,7 +198,7 @@ impl StepKit {
     pub fn wait_text(&self) -> Option<String> {
         match self.waiting() {
             0 => None,
-            s => Some(messages::wait(&countdown_text(s))),
+            s => Some(messages::wait(lang(), s)),
         }
     }
 
@@ -205,20 +209,23 @@ impl StepKit {
             ClientError::Problem(p) => p,
             ClientError::Cancelled => return,
             other => {
-                self.say(messages::client_error(other));
+                self.say(messages::of_error(other.clone()));
                 return;
             }
         };
         match react(problem) {
             Reaction::Explain(code) if blames_input(code) => {
-                self.refuse(messages::refusal(problem))
+                self.refuse(messages::of_problem(problem.as_ref().clone()))
             }
-            Reaction::Explain(_) => self.say(messages::refusal(problem)),
+            Reaction::Explain(_) => self.say(messages::of_problem(problem.as_ref().clone())),
             Reaction::WrongCode { attempts_left } => {
-                self.refuse(messages::attempts_left(attempts_left))
+                self.refuse(Arc::new(move |l| messages::attempts_left(l, attempts_left)))
             }
             Reaction::Wait { seconds } => {
-                self.say(messages::wait_reason(problem.code));
+                let code = problem.code;
+                self.say(Arc::new(move |l| {
+                    messages::wait_reason(l.catalogue(), code).to_owned()
+                }));
                 self.wait_until.set(Some(device_now() + seconds as f64));
             }
             Reaction::Restart(flow) => {
@@ -375,19 +382,19 @@ fn StepContext(
         })}
         <dl class="context">
             <div>
-                <dt>"Organization"</dt>
+                <dt>{t(|c| c.context_organization)}</dt>
                 <dd>
                     <strong id="current-organization">{name}</strong>
                     " "
                     <a href="/login/organization" class="change">
-                        "Change"
-                        <span class="visually-hidden">" Organization"</span>
+                        {t(|c| c.change)}
+                        <span class="visually-hidden">{t(|c| c.change_organization_hidden)}</span>
                     </a>
                 </dd>
             </div>
             {with_username.then(|| view! {
                 <div>
-                    <dt>"Username"</dt>
+                    <dt>{t(|c| c.context_username)}</dt>
                     <dd>
                         <strong id="current-username">{username}</strong>
                         " "
@@ -395,8 +402,8 @@ fn StepContext(
                             href=move || Step::Username.url(&alias(), None)
                             class="change"
                         >
-                            "Change"
-                            <span class="visually-hidden">" username"</span>
+                            {t(|c| c.change)}
+                            <span class="visually-hidden">{t(|c| c.change_username_hidden)}</span>
                         </a>
                     </dd>
                 </div>
@@ -411,7 +418,7 @@ fn Notice() -> impl IntoView {
     let state = use_login_state();
     let text = state.notice.get_untracked();
     state.notice.set(None);
-    text.map(|t| view! { <p class="notice" role="status">{t}</p> })
+    text.map(|key| view! { <p class="notice" role="status">{t(key)}</p> })
 }
 
 /// The step's submit button: "Continue", "Checking…" while its request is in flight
@@ -425,12 +432,13 @@ fn SubmitButton(
     view! {
         <button type="submit" class="button primary" aria-disabled=move || busy.get().then_some("true")>
             {move || {
+                let c = crate::i18n::tr();
                 if busy.get() {
-                    "Checking…"
+                    c.checking
                 } else if log_in_again.is_some_and(|again| again.get()) {
-                    "Log in again"
+                    c.log_in_again
                 } else {
-                    "Continue"
+                    c.continue_button
                 }
             }}
         </button>
@@ -468,7 +476,7 @@ fn ShowPasswordToggle(
             aria-pressed=move || if shown.get() { "true" } else { "false" }
             on:click=move |_| shown.update(|s| *s = !*s)
         >
-            "Show password"
+            {t(|c| c.show_password)}
         </button>
     }
 }

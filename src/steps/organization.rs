@@ -7,6 +7,8 @@ use member_login_api::OrganizationKey;
 
 use super::{focus_when_mounted, SubmitButton};
 use crate::api_client::{ClientError, RequestScope};
+use crate::i18n::{lang, t};
+use crate::messages::Said;
 use crate::state::use_login_state;
 use crate::{device, messages, wizard};
 
@@ -27,7 +29,7 @@ pub fn OrganizationStep() -> impl IntoView {
             .or(remembered)
             .unwrap_or_default(),
     );
-    let error = RwSignal::new(None::<String>);
+    let error = RwSignal::new(None::<Said>);
     // Whether the error is about what was typed (then the field is marked invalid).
     let blamed = RwSignal::new(true);
     let field = NodeRef::<Input>::new();
@@ -67,7 +69,7 @@ pub fn OrganizationStep() -> impl IntoView {
                     blamed.set(
                         matches!(&err, ClientError::Problem(p) if wizard::blames_input(p.code)),
                     );
-                    error.set(Some(messages::client_error(&err).into()));
+                    error.set(Some(messages::of_error(err)));
                 }
             }
         });
@@ -78,7 +80,7 @@ pub fn OrganizationStep() -> impl IntoView {
             Ok(key) => look_up(key),
             Err(why) => {
                 blamed.set(true);
-                error.set(Some(messages::organization_input(why).into()));
+                error.set(Some(messages::key(messages::organization_input(why))));
             }
         }
     }
@@ -95,7 +97,7 @@ pub fn OrganizationStep() -> impl IntoView {
             }
             Err(why) => {
                 blamed.set(true);
-                error.set(Some(messages::organization_input(why).into()));
+                error.set(Some(messages::key(messages::organization_input(why))));
                 if let Some(input) = field.get_untracked() {
                     let _ = input.focus();
                 }
@@ -105,9 +107,9 @@ pub fn OrganizationStep() -> impl IntoView {
 
     view! {
         <form on:submit=on_submit novalidate>
-            <h1>"Enter your Organization"</h1>
-            <p>"Enter the Organization ID (or alias) that your administrator gave you."</p>
-            <label for="organization">"Organization ID or alias"</label>
+            <h1>{t(|c| c.organization_heading)}</h1>
+            <p>{t(|c| c.organization_intro)}</p>
+            <label for="organization">{t(|c| c.organization_label)}</label>
             <input
                 id="organization"
                 name="organization"
@@ -122,7 +124,10 @@ pub fn OrganizationStep() -> impl IntoView {
                 aria-describedby=move || error.with(Option::is_some).then_some("organization-error")
             />
             <p id="organization-error" class="field-error" role="alert">
-                {move || error.get()}
+                {move || {
+                    let lang = lang();
+                    error.with(|e| e.as_ref().map(|said| said(lang)))
+                }}
             </p>
             <div class="checkbox">
                 <input
@@ -132,9 +137,9 @@ pub fn OrganizationStep() -> impl IntoView {
                     on:change=move |ev| remember.set(event_target_checked(&ev))
                     aria-describedby="remember-hint"
                 />
-                <label for="remember">"Remember this Organization on this device"</label>
+                <label for="remember">{t(|c| c.organization_remember)}</label>
             </div>
-            <p id="remember-hint" class="hint">"Only the Organization is kept, never a password."</p>
+            <p id="remember-hint" class="hint">{t(|c| c.organization_remember_hint)}</p>
             <SubmitButton busy=busy />
         </form>
     }

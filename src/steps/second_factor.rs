@@ -4,6 +4,7 @@ use leptos::web_sys::SubmitEvent;
 use member_login_api::flow::{normalize_code, normalize_recovery_code, SubmitSecondFactor};
 
 use super::{focus_when_mounted, FieldError, Notice, StepContext, StepKit, SubmitButton};
+use crate::i18n::{t, tr};
 use crate::messages;
 use crate::wizard::Step;
 
@@ -25,11 +26,11 @@ pub fn SecondFactorStep() -> impl IntoView {
             let body = if recovery.get_untracked() {
                 normalize_recovery_code(&text)
                     .map(|code| SubmitSecondFactor::RecoveryCode { code })
-                    .ok_or(messages::RECOVERY_CODE_MALFORMED)
+                    .ok_or(messages::key(|c| c.second_factor_recovery_malformed))
             } else {
                 normalize_code(&text, 6)
                     .map(|code| SubmitSecondFactor::Totp { code })
-                    .ok_or(messages::CODE_INCOMPLETE_AUTHENTICATOR)
+                    .ok_or(messages::key(|c| c.second_factor_totp_incomplete))
             };
             let body = match body {
                 Ok(body) => body,
@@ -60,15 +61,15 @@ pub fn SecondFactorStep() -> impl IntoView {
     let has_error = move || kit.input_invalid();
     view! {
         <form on:submit=on_submit novalidate>
-            <h1>"Two-factor authentication"</h1>
+            <h1>{t(|c| c.second_factor_heading)}</h1>
             <Notice />
             <StepContext with_username=true />
             <label for="second-factor">
                 {move || {
                     if recovery.get() {
-                        "Recovery code"
+                        tr().second_factor_recovery_label
                     } else {
-                        "6-digit code from your authenticator app"
+                        tr().second_factor_totp_label
                     }
                 }}
             </label>
@@ -91,9 +92,9 @@ pub fn SecondFactorStep() -> impl IntoView {
             <button type="button" class="link-button" id="switch-factor" on:click=switch>
                 {move || {
                     if recovery.get() {
-                        "Use your authenticator app instead"
+                        tr().second_factor_use_totp
                     } else {
-                        "Use a recovery code instead"
+                        tr().second_factor_use_recovery
                     }
                 }}
             </button>
