@@ -101,6 +101,11 @@ pub fn lang() -> Lang {
     CURRENT.with(|current| current.get())
 }
 
+/// The language in use, read without following it (in handlers and tasks).
+pub fn lang_untracked() -> Lang {
+    CURRENT.with(|current| current.get_untracked())
+}
+
 /// The catalogue of the language in use (a reactive read).
 pub fn tr() -> &'static Catalogue {
     lang().catalogue()

@@ -78,6 +78,10 @@ pub struct CreateFlow {
     /// Start with this username already given (a resumed or replaced flow).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub username: Option<String>,
+    /// The language the member is using (`en`, `fr`): the flow's emails are written in it.
+    /// Absent or a language the server does not write: English.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub language: Option<String>,
 }
 
 /// `POST /api/v1/flows/{id}/username`.

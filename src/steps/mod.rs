@@ -281,6 +281,8 @@ impl StepKit {
             api.create_flow(&CreateFlow {
                 organization,
                 username: Some(username),
+                // The flow's emails are written in the language the member is using.
+                language: Some(crate::i18n::lang_untracked().code().to_owned()),
             })
             .await
         });
