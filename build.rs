@@ -1,5 +1,5 @@
-//! Turns the word catalogues (`locales/en.toml`, `locales/fr.toml`) into Rust: one `Catalogue`
-//! struct with a field per key, and one static value per language (`src/i18n.rs` includes it).
+//! Turns the word catalogues (`locales/en.toml`, `locales/fr.toml`) into Rust: a `Catalogue`
+//! with one method per key, and one static value per language (`src/i18n.rs` includes it).
 //! The build fails when a key is missing in a language, or when a text's `{placeholders}` do
 //! not match across languages, so no language can be incomplete or ask for another argument.
 //!
@@ -126,42 +126,57 @@ fn main() {
         problems.join("\n  ")
     );
 
+    // One accessor per key, each with its own texts: a page keeps only the texts it shows
+    // (the linker drops the rest), so the login page carries no account screen's words.
     let mut out = String::new();
     out.push_str("/// Every text of the app, in one language (generated from `locales/*.toml`).\n");
-    out.push_str("pub struct Catalogue {\n");
-    for (key, entry) in first {
-        let (doc, ty) = match entry {
-            Entry::Text(t) => (t.clone(), "&'static str"),
-            Entry::Plural { other, .. } => (other.clone(), "Plural"),
-        };
-        writeln!(
-            out,
-            "    /// {}\n    pub {key}: {ty},",
-            doc.replace('\n', " ")
-        )
-        .unwrap();
+    out.push_str("#[derive(Debug, Clone, Copy, PartialEq, Eq)]\npub struct Catalogue {\n    index: usize,\n}\n\n");
+    for (i, (name, code)) in LANGUAGES.iter().enumerate() {
+        writeln!(out, "/// The `{code}` catalogue.\npub static {name}: Catalogue = Catalogue {{ index: {i} }};").unwrap();
     }
-    out.push_str("}\n\n");
-    for ((name, code), (_, catalogue)) in LANGUAGES.iter().zip(&catalogues) {
-        writeln!(
-            out,
-            "/// The `{code}` catalogue.\npub static {name}: Catalogue = Catalogue {{"
-        )
-        .unwrap();
-        for (key, entry) in catalogue {
-            match entry {
-                Entry::Text(t) => writeln!(out, "    {key}: {},", literal(t)).unwrap(),
-                Entry::Plural { one, other } => writeln!(
+    out.push_str("\nimpl Catalogue {\n");
+    for (key, entry) in first {
+        let forms = |pick: &dyn Fn(&Entry) -> String| {
+            catalogues
+                .iter()
+                .map(|(_, c)| pick(&c[key]))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        match entry {
+            Entry::Text(t) => {
+                let texts = forms(&|e| match e {
+                    Entry::Text(t) => literal(t),
+                    _ => unreachable!(),
+                });
+                writeln!(
                     out,
-                    "    {key}: Plural {{ one: {}, other: {} }},",
-                    literal(one),
-                    literal(other)
+                    "    /// {}\n    pub fn {key}(&self) -> &'static str {{\n        [{texts}][self.index]\n    }}",
+                    t.replace('\n', " ")
                 )
-                .unwrap(),
+                .unwrap();
+            }
+            Entry::Plural { other, .. } => {
+                let texts = forms(&|e| match e {
+                    Entry::Plural { one, other } => {
+                        format!(
+                            "Plural {{ one: {}, other: {} }}",
+                            literal(one),
+                            literal(other)
+                        )
+                    }
+                    _ => unreachable!(),
+                });
+                writeln!(
+                    out,
+                    "    /// {}\n    pub fn {key}(&self) -> Plural {{\n        [{texts}][self.index]\n    }}",
+                    other.replace('\n', " ")
+                )
+                .unwrap();
             }
         }
-        out.push_str("};\n\n");
     }
+    out.push_str("}\n\n");
     // By key, for checks that read texts named elsewhere (index.html's static first paint).
     out.push_str(
         "/// The text of `key` (its `other` form for a plural), if there is such a key.\n",
@@ -169,8 +184,8 @@ fn main() {
     out.push_str("pub fn text_of(catalogue: &Catalogue, key: &str) -> Option<&'static str> {\n    Some(match key {\n");
     for (key, entry) in first {
         let field = match entry {
-            Entry::Text(_) => format!("catalogue.{key}"),
-            Entry::Plural { .. } => format!("catalogue.{key}.other"),
+            Entry::Text(_) => format!("catalogue.{key}()"),
+            Entry::Plural { .. } => format!("catalogue.{key}().other"),
         };
         writeln!(out, "        {key:?} => {field},").unwrap();
     }

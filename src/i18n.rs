@@ -10,7 +10,7 @@ use leptos::prelude::*;
 
 include!(concat!(env!("OUT_DIR"), "/catalogue.rs"));
 
-/// One text of the catalogue, named by the field that holds it: `|c| c.landing_heading`.
+/// One text of the catalogue, named by the field that holds it: `|c| c.landing_heading()`.
 pub type Key = fn(&Catalogue) -> &'static str;
 
 /// A text for a count, in the forms the language's plural rule chooses between.
@@ -111,7 +111,7 @@ pub fn tr() -> &'static Catalogue {
     lang().catalogue()
 }
 
-/// The text of one key in the language in use, as a view: `{t(|c| c.landing_heading)}`. One
+/// The text of one key in the language in use, as a view: `{t(|c| c.landing_heading())}`. One
 /// closure type for every key, so each text costs the app a function pointer, not new code.
 pub fn t(key: Key) -> impl Fn() -> &'static str + Copy + Send + Sync {
     move || key(tr())
@@ -178,12 +178,12 @@ mod tests {
 
     #[test]
     fn counts_follow_each_languages_plural_rule() {
-        assert_eq!(Lang::En.count(&EN.time_left_days, 1), "1 day left");
-        assert_eq!(Lang::En.count(&EN.time_left_days, 0), "0 days left");
-        assert_eq!(Lang::Fr.count(&FR.time_left_days, 0), "0 jour restant");
-        assert_eq!(Lang::Fr.count(&FR.time_left_days, 3), "3 jours restants");
+        assert_eq!(Lang::En.count(&EN.time_left_days(), 1), "1 day left");
+        assert_eq!(Lang::En.count(&EN.time_left_days(), 0), "0 days left");
+        assert_eq!(Lang::Fr.count(&FR.time_left_days(), 0), "0 jour restant");
+        assert_eq!(Lang::Fr.count(&FR.time_left_days(), 3), "3 jours restants");
         assert_eq!(
-            Lang::Fr.count(&FR.code_wrong, 1),
+            Lang::Fr.count(&FR.code_wrong(), 1),
             "Ce code n'est pas le bon. Il vous reste 1 essai."
         );
     }
@@ -191,7 +191,7 @@ mod tests {
     #[test]
     fn placeholders_are_filled_by_name() {
         assert_eq!(
-            fill(FR.wait, &[("time", "30\u{a0}s")]),
+            fill(FR.wait(), &[("time", "30\u{a0}s")]),
             "Vous pourrez réessayer dans 30\u{a0}s."
         );
     }

@@ -64,7 +64,7 @@ fn Page(step_view: fn(&str) -> AnyView) -> impl IntoView {
 fn LanguageSwitch() -> impl IntoView {
     use i18n::{lang, set_lang, t, Lang};
     view! {
-        <nav class="languages" aria-label=t(|c| c.language_switch_label)>
+        <nav class="languages" aria-label=t(|c| c.language_switch_label())>
             {Lang::ALL
                 .into_iter()
                 .map(|l| {
@@ -76,7 +76,7 @@ fn LanguageSwitch() -> impl IntoView {
                             aria-pressed=move || if lang() == l { "true" } else { "false" }
                             on:click=move |_| set_lang(l)
                         >
-                            {l.catalogue().language_name}
+                            {l.catalogue().language_name()}
                         </button>
                     }
                 })

@@ -34,8 +34,8 @@ pub fn of_problem(problem: Problem) -> Said {
 
 pub fn organization_input(error: OrganizationInputError) -> Key {
     match error {
-        OrganizationInputError::Empty => |c| c.organization_empty,
-        OrganizationInputError::Malformed => |c| c.organization_malformed,
+        OrganizationInputError::Empty => |c| c.organization_empty(),
+        OrganizationInputError::Malformed => |c| c.organization_malformed(),
     }
 }
 
@@ -43,11 +43,11 @@ pub fn organization_input(error: OrganizationInputError) -> Key {
 /// says no more than "if this username is registered" about whether the username exists.
 pub fn code_status(flow_messages: &[FlowMessage], resent: bool) -> Key {
     if flow_messages.contains(&FlowMessage::CodeAlreadySent) {
-        |c| c.code_already_sent
+        |c| c.code_already_sent()
     } else if resent {
-        |c| c.code_resent
+        |c| c.code_resent()
     } else {
-        |c| c.code_sent
+        |c| c.code_sent()
     }
 }
 
@@ -55,32 +55,32 @@ pub fn code_status(flow_messages: &[FlowMessage], resent: bool) -> Key {
 /// or a second factor from before cannot be carried over.
 pub fn flow_restarted(here: Step) -> Key {
     match here {
-        Step::EmailCode => |c| c.flow_restarted_new_code,
-        Step::SecondFactor => |c| c.flow_restarted_log_in_again,
-        _ => |c| c.flow_restarted,
+        Step::EmailCode => |c| c.flow_restarted_new_code(),
+        Step::SecondFactor => |c| c.flow_restarted_log_in_again(),
+        _ => |c| c.flow_restarted(),
     }
 }
 
 pub fn problem(c: &Catalogue, code: ProblemCode) -> &'static str {
     match code {
-        ProblemCode::OrganizationNotFound => c.problem_organization_not_found,
-        ProblemCode::InvalidOrganization => c.organization_malformed,
-        ProblemCode::InvalidUsername => c.problem_invalid_username,
-        ProblemCode::InvalidCodeFormat => c.code_incomplete,
-        ProblemCode::InvalidCredentials => c.problem_invalid_credentials,
-        ProblemCode::CodeExpired => c.problem_code_expired,
-        ProblemCode::CodeRequired => c.problem_code_required,
+        ProblemCode::OrganizationNotFound => c.problem_organization_not_found(),
+        ProblemCode::InvalidOrganization => c.organization_malformed(),
+        ProblemCode::InvalidUsername => c.problem_invalid_username(),
+        ProblemCode::InvalidCodeFormat => c.code_incomplete(),
+        ProblemCode::InvalidCredentials => c.problem_invalid_credentials(),
+        ProblemCode::CodeExpired => c.problem_code_expired(),
+        ProblemCode::CodeRequired => c.problem_code_required(),
         // Without `retry_after` only an administrator can unlock; with it, see `locked_for`.
-        ProblemCode::AccountLocked => c.problem_account_locked,
-        ProblemCode::RateLimited => c.problem_rate_limited,
-        ProblemCode::ResendCooldown => c.problem_resend_cooldown,
-        ProblemCode::ReauthenticationRequired => c.problem_reauthentication_required,
-        ProblemCode::MethodNotEnabled => c.problem_method_not_enabled,
-        ProblemCode::Unauthenticated => c.problem_unauthenticated,
-        ProblemCode::PayloadTooLarge => c.problem_payload_too_large,
-        ProblemCode::PasswordRejected => c.problem_password_rejected,
-        ProblemCode::ServiceBusy => c.problem_service_busy,
-        _ => c.problem_internal,
+        ProblemCode::AccountLocked => c.problem_account_locked(),
+        ProblemCode::RateLimited => c.problem_rate_limited(),
+        ProblemCode::ResendCooldown => c.problem_resend_cooldown(),
+        ProblemCode::ReauthenticationRequired => c.problem_reauthentication_required(),
+        ProblemCode::MethodNotEnabled => c.problem_method_not_enabled(),
+        ProblemCode::Unauthenticated => c.problem_unauthenticated(),
+        ProblemCode::PayloadTooLarge => c.problem_payload_too_large(),
+        ProblemCode::PasswordRejected => c.problem_password_rejected(),
+        ProblemCode::ServiceBusy => c.problem_service_busy(),
+        _ => c.problem_internal(),
     }
 }
 
@@ -88,12 +88,12 @@ pub fn problem(c: &Catalogue, code: ProblemCode) -> &'static str {
 pub fn password_rule(c: &Catalogue, rule: member_login_api::session::PasswordRule) -> &'static str {
     use member_login_api::session::PasswordRule;
     match rule {
-        PasswordRule::TooShort => c.rule_too_short,
-        PasswordRule::TooLong => c.rule_too_long,
-        PasswordRule::Common => c.rule_common,
-        PasswordRule::ContainsUsername => c.rule_contains_username,
-        PasswordRule::TooGuessable => c.rule_too_guessable,
-        PasswordRule::Unknown => c.rule_unknown,
+        PasswordRule::TooShort => c.rule_too_short(),
+        PasswordRule::TooLong => c.rule_too_long(),
+        PasswordRule::Common => c.rule_common(),
+        PasswordRule::ContainsUsername => c.rule_contains_username(),
+        PasswordRule::TooGuessable => c.rule_too_guessable(),
+        PasswordRule::Unknown => c.rule_unknown(),
     }
 }
 
@@ -110,9 +110,9 @@ pub fn client_error(l: Lang, error: &ClientError) -> Cow<'static, str> {
     let c = l.catalogue();
     match error {
         ClientError::Problem(p) => refusal(l, p),
-        ClientError::Network => c.network_error.into(),
-        ClientError::Timeout => c.timeout_error.into(),
-        ClientError::Cancelled | ClientError::Unexpected(_) => c.problem_internal.into(),
+        ClientError::Network => c.network_error().into(),
+        ClientError::Timeout => c.timeout_error().into(),
+        ClientError::Cancelled | ClientError::Unexpected(_) => c.problem_internal().into(),
     }
 }
 
@@ -120,7 +120,7 @@ pub fn client_error(l: Lang, error: &ClientError) -> Cow<'static, str> {
 /// countdown: it lasts 15 minutes or more.
 pub fn locked_for(l: Lang, seconds: u64) -> String {
     fill(
-        l.catalogue().locked_for,
+        l.catalogue().locked_for(),
         &[("time", &lock_time(l, seconds))],
     )
 }
@@ -130,8 +130,8 @@ pub fn locked_for(l: Lang, seconds: u64) -> String {
 fn lock_time(l: Lang, seconds: u64) -> String {
     let c = l.catalogue();
     match seconds.div_ceil(60).max(1) {
-        minutes if minutes < 60 => l.count(&c.lock_minutes, minutes),
-        _ => l.count(&c.lock_hours, seconds.div_ceil(3600)),
+        minutes if minutes < 60 => l.count(&c.lock_minutes(), minutes),
+        _ => l.count(&c.lock_hours(), seconds.div_ceil(3600)),
     }
 }
 
@@ -139,23 +139,26 @@ fn lock_time(l: Lang, seconds: u64) -> String {
 pub fn attempts_left(l: Lang, left: u8) -> String {
     let c = l.catalogue();
     match left {
-        0 => c.code_no_tries_left.into(),
-        n => l.count(&c.code_wrong, n.into()),
+        0 => c.code_no_tries_left().into(),
+        n => l.count(&c.code_wrong(), n.into()),
     }
 }
 
 /// Why an action is counting down: too many requests, or a busy server.
 pub fn wait_reason(c: &Catalogue, code: ProblemCode) -> &'static str {
     match code {
-        ProblemCode::ServiceBusy => c.service_busy_wait,
-        ProblemCode::ResendCooldown => c.problem_resend_cooldown,
-        _ => c.too_many_attempts_wait,
+        ProblemCode::ServiceBusy => c.service_busy_wait(),
+        ProblemCode::ResendCooldown => c.problem_resend_cooldown(),
+        _ => c.too_many_attempts_wait(),
     }
 }
 
 /// "You can try again in 30 s."
 pub fn wait(l: Lang, seconds: i64) -> String {
-    fill(l.catalogue().wait, &[("time", &countdown_text(l, seconds))])
+    fill(
+        l.catalogue().wait(),
+        &[("time", &countdown_text(l, seconds))],
+    )
 }
 
 #[cfg(test)]
@@ -244,11 +247,11 @@ mod tests {
             }
             assert_eq!(
                 wait_reason(c, ProblemCode::ServiceBusy),
-                c.service_busy_wait
+                c.service_busy_wait()
             );
             assert_eq!(
                 wait_reason(c, ProblemCode::RateLimited),
-                c.too_many_attempts_wait
+                c.too_many_attempts_wait()
             );
         }
     }
@@ -258,30 +261,30 @@ mod tests {
         let c = &EN;
         assert_eq!(
             wait_reason(c, ProblemCode::ResendCooldown),
-            c.problem_resend_cooldown
+            c.problem_resend_cooldown()
         );
         assert_eq!(
             problem(c, ProblemCode::ResendCooldown),
-            c.problem_resend_cooldown
+            c.problem_resend_cooldown()
         );
-        assert!(!c.problem_resend_cooldown.contains("Too many"));
+        assert!(!c.problem_resend_cooldown().contains("Too many"));
         let status = |messages: &[FlowMessage], resent| code_status(messages, resent)(c);
         assert_eq!(
             status(&[FlowMessage::CodeAlreadySent], false),
-            c.code_already_sent
+            c.code_already_sent()
         );
         assert_eq!(
             status(&[FlowMessage::CodeAlreadySent], true),
-            c.code_already_sent,
+            c.code_already_sent(),
             "a resend that sent nothing does not claim a new code"
         );
-        assert_eq!(status(&[FlowMessage::CodeSent], false), c.code_sent);
-        assert_eq!(status(&[FlowMessage::CodeSent], true), c.code_resent);
-        assert_eq!(status(&[], false), c.code_sent);
-        for text in [c.code_sent, c.code_already_sent, c.code_resent] {
+        assert_eq!(status(&[FlowMessage::CodeSent], false), c.code_sent());
+        assert_eq!(status(&[FlowMessage::CodeSent], true), c.code_resent());
+        assert_eq!(status(&[], false), c.code_sent());
+        for text in [c.code_sent(), c.code_already_sent(), c.code_resent()] {
             assert!(text.starts_with("If this username is registered"), "{text}");
         }
-        for text in [FR.code_sent, FR.code_already_sent, FR.code_resent] {
+        for text in [FR.code_sent(), FR.code_already_sent(), FR.code_resent()] {
             assert!(
                 text.starts_with("Si ce nom d'utilisateur est enregistré"),
                 "{text}"
@@ -303,7 +306,7 @@ mod tests {
             attempts_left(Lang::Fr, 1),
             "Ce code n'est pas le bon. Il vous reste 1 essai."
         );
-        assert_eq!(attempts_left(Lang::Fr, 0), FR.code_no_tries_left);
+        assert_eq!(attempts_left(Lang::Fr, 0), FR.code_no_tries_left());
         assert_eq!(wait(Lang::Fr, 30), "Vous pourrez réessayer dans 30\u{a0}s.");
     }
 }

@@ -72,17 +72,17 @@ impl Step {
 /// a screen reader say where the member is.
 pub fn page_title(path: &str) -> Key {
     match path {
-        "/" => |c| c.title_landing,
-        "/login/organization" => |c| c.title_organization,
-        "/login/username" => |c| c.title_username,
-        "/login/method" => |c| c.title_method,
-        "/login/code" => |c| c.title_code,
-        "/login/password" => |c| c.title_password,
-        "/login/second-factor" => |c| c.title_second_factor,
-        "/login/done" => |c| c.title_done,
-        "/account/password" => |c| c.title_update_password,
-        "/account/mfa" => |c| c.title_enable_mfa,
-        _ => |c| c.title_not_found,
+        "/" => |c| c.title_landing(),
+        "/login/organization" => |c| c.title_organization(),
+        "/login/username" => |c| c.title_username(),
+        "/login/method" => |c| c.title_method(),
+        "/login/code" => |c| c.title_code(),
+        "/login/password" => |c| c.title_password(),
+        "/login/second-factor" => |c| c.title_second_factor(),
+        "/login/done" => |c| c.title_done(),
+        "/account/password" => |c| c.title_update_password(),
+        "/account/mfa" => |c| c.title_enable_mfa(),
+        _ => |c| c.title_not_found(),
     }
 }
 
@@ -194,13 +194,13 @@ pub fn countdown_text(l: Lang, seconds: i64) -> String {
     let c = l.catalogue();
     match seconds {
         s if s >= 60 => fill(
-            c.countdown_minutes,
+            c.countdown_minutes(),
             &[
                 ("m", &(s / 60).to_string()),
                 ("s", &format!("{:02}", s % 60)),
             ],
         ),
-        s => fill(c.countdown_seconds, &[("s", &s.to_string())]),
+        s => fill(c.countdown_seconds(), &[("s", &s.to_string())]),
     }
 }
 
@@ -210,11 +210,11 @@ pub fn time_left_text(l: Lang, seconds: i64) -> String {
     // Rounded to the nearest unit: a deadline just set three days ahead reads "3 days left".
     let round = |s: i64, unit: i64| ((s + unit / 2) / unit) as u64;
     match seconds {
-        s if s >= 2 * 86400 => l.count(&c.time_left_days, round(s, 86400)),
-        s if s >= 2 * 3600 => l.count(&c.time_left_hours, round(s, 3600)),
-        s if s >= 60 => l.count(&c.time_left_minutes, round(s, 60)),
-        s if s > 0 => c.time_left_under_a_minute.into(),
-        _ => c.time_overdue.into(),
+        s if s >= 2 * 86400 => l.count(&c.time_left_days(), round(s, 86400)),
+        s if s >= 2 * 3600 => l.count(&c.time_left_hours(), round(s, 3600)),
+        s if s >= 60 => l.count(&c.time_left_minutes(), round(s, 60)),
+        s if s > 0 => c.time_left_under_a_minute().into(),
+        _ => c.time_overdue().into(),
     }
 }
 

@@ -495,7 +495,10 @@ async fn a_password_change_needing_a_recent_login_keeps_what_was_typed_and_logs_
     );
     let calls = calls();
     assert!(
-        calls.contains(&r#"POST /api/v1/flows {"organization":"demo","username":"alex"}"#.into()),
+        calls.contains(
+            &r#"POST /api/v1/flows {"organization":"demo","username":"alex","language":"en"}"#
+                .into()
+        ),
         "{calls:?}"
     );
     let changes = calls
@@ -534,9 +537,9 @@ async fn enabling_mfa_needing_a_recent_login_offers_to_log_in_again() {
     button.click();
     until("the login page", || !pages_opened().is_empty()).await;
     assert!(pages_opened()[0].starts_with("/login/method?organization=demo&flow="));
-    assert!(
-        calls().contains(&r#"POST /api/v1/flows {"organization":"demo","username":"alex"}"#.into())
-    );
+    assert!(calls().contains(
+        &r#"POST /api/v1/flows {"organization":"demo","username":"alex","language":"en"}"#.into()
+    ));
     root.remove();
 }
 
@@ -1376,7 +1379,7 @@ async fn switching_the_language_keeps_the_step_what_was_typed_and_the_focus() {
     type_into(&input, "half a passw");
     assert_eq!(
         find::<HtmlElement>(&root, "h1").text_content().unwrap(),
-        EN.password_heading
+        EN.password_heading()
     );
 
     let french = language_button(Lang::Fr);
@@ -1386,22 +1389,22 @@ async fn switching_the_language_keeps_the_step_what_was_typed_and_the_focus() {
     // Every word follows, in place: the same step, what was typed, the focus on the switch.
     assert_eq!(
         find::<HtmlElement>(&root, "h1").text_content().unwrap(),
-        FR.password_heading
+        FR.password_heading()
     );
     assert_eq!(
         find::<HtmlElement>(&root, "label[for=password]")
             .text_content()
             .unwrap(),
-        FR.password_label
+        FR.password_label()
     );
     assert_eq!(
         find::<HtmlElement>(&root, "button[type=submit]")
             .text_content()
             .unwrap(),
-        FR.continue_button
+        FR.continue_button()
     );
     assert_eq!(html_lang(), "fr");
-    assert_eq!(document().title(), FR.title_password);
+    assert_eq!(document().title(), FR.title_password());
     assert_eq!(input.value(), "half a passw");
     assert_eq!(pathname(), "/login/password");
     assert_eq!(
@@ -1423,9 +1426,9 @@ async fn switching_the_language_keeps_the_step_what_was_typed_and_the_focus() {
     find::<HtmlInputElement>(&root, "#password").set_value("");
     type_into(&input, "");
     find::<HtmlButtonElement>(&root, "button[type=submit]").click();
-    text_when(&root, "#password-error", |t| t == FR.password_empty).await;
+    text_when(&root, "#password-error", |t| t == FR.password_empty()).await;
     language_button(Lang::En).click();
-    text_when(&root, "#password-error", |t| t == EN.password_empty).await;
+    text_when(&root, "#password-error", |t| t == EN.password_empty()).await;
     assert_eq!(html_lang(), "en");
     root.remove();
 }
@@ -1446,7 +1449,7 @@ async fn counts_and_countdowns_follow_the_language() {
     })
     .await;
     type_into(&find::<HtmlInputElement>(&root, "#code"), "111111");
-    let expected = Lang::Fr.count(&FR.code_wrong, 1);
+    let expected = Lang::Fr.count(&FR.code_wrong(), 1);
     text_when(&root, "#code-error", |t| t == expected).await;
     assert_eq!(expected, "Ce code n'est pas le bon. Il vous reste 1 essai.");
     root.remove();

@@ -53,7 +53,7 @@ fn log_in_again(kit: StepKit, session: Option<Session>) {
 fn BackToChecklist() -> impl IntoView {
     view! {
         <a class="button secondary" id="back-to-checklist" href=Step::Done.path() rel="external">
-            {t(|c| c.back_to_checklist)}
+            {t(|c| c.back_to_checklist())}
         </a>
     }
 }
@@ -99,7 +99,7 @@ pub fn UpdatePasswordStep() -> impl IntoView {
         }
         let typed = password.get_untracked();
         if !password_rules_broken(&username(), &typed).is_empty() {
-            kit.refuse(messages::key(|c| c.problem_password_rejected));
+            kit.refuse(messages::key(|c| c.problem_password_rejected()));
             return;
         }
         kit.busy.set(true);
@@ -125,7 +125,7 @@ pub fn UpdatePasswordStep() -> impl IntoView {
                 // What was typed stays in the field; the button now starts the login.
                 Err(err) if needs_recent_login(&err) => {
                     reauth.set(true);
-                    kit.say(messages::key(|c| c.log_in_again_password));
+                    kit.say(messages::key(|c| c.log_in_again_password()));
                 }
                 Err(err) => kit.fail(err, Step::Done),
             }
@@ -135,9 +135,9 @@ pub fn UpdatePasswordStep() -> impl IntoView {
         let text = done.get_untracked().unwrap_or_default();
         spawn_local(async move {
             copied.set(Some(if device::copy_to_clipboard(&text).await {
-                |c| c.copied
+                |c| c.copied()
             } else {
-                |c| c.copy_refused_password
+                |c| c.copy_refused_password()
             }));
         });
     };
@@ -150,16 +150,16 @@ pub fn UpdatePasswordStep() -> impl IntoView {
         PasswordRule::TooGuessable,
     ];
     view! {
-        <h1>{t(|c| c.update_password_heading)}</h1>
+        <h1>{t(|c| c.update_password_heading())}</h1>
         <Show
             when=move || done.with(|d| d.is_none())
             fallback=move || {
                 view! {
-                    <p class="status" role="status">{t(|c| c.update_password_changed)}</p>
-                    <p>{t(|c| c.update_password_shown_once)}</p>
+                    <p class="status" role="status">{t(|c| c.update_password_changed())}</p>
+                    <p>{t(|c| c.update_password_shown_once())}</p>
                     <p><code id="new-password" class="secret">{move || done.get()}</code></p>
                     <button type="button" class="button secondary" id="copy-password" on:click=copy>
-                        {t(|c| c.update_password_copy)}
+                        {t(|c| c.update_password_copy())}
                     </button>
                     <p role="status" class="hint">{move || copied.get().map(|key| key(tr()))}</p>
                     <BackToChecklist />
@@ -167,7 +167,7 @@ pub fn UpdatePasswordStep() -> impl IntoView {
             }
         >
             <form on:submit=on_submit novalidate>
-                <label for="new-password-field">{t(|c| c.update_password_label)}</label>
+                <label for="new-password-field">{t(|c| c.update_password_label())}</label>
                 <div class="password-row">
                     <input
                         id="new-password-field"
@@ -227,7 +227,7 @@ pub fn EnableMfaStep() -> impl IntoView {
     let reauth = RwSignal::new(false);
     let needs_login = move || {
         reauth.set(true);
-        kit.say(messages::key(|c| c.log_in_again_mfa));
+        kit.say(messages::key(|c| c.log_in_again_mfa()));
         load_session(kit, session, true);
     };
     let start = move || {
@@ -287,7 +287,7 @@ pub fn EnableMfaStep() -> impl IntoView {
             return;
         }
         let Some(code) = member_login_api::flow::normalize_code(&typed.get_untracked(), 6) else {
-            kit.refuse(messages::key(|c| c.second_factor_totp_incomplete));
+            kit.refuse(messages::key(|c| c.second_factor_totp_incomplete()));
             return;
         };
         kit.busy.set(true);
@@ -307,48 +307,48 @@ pub fn EnableMfaStep() -> impl IntoView {
         let text = codes_text();
         spawn_local(async move {
             copied.set(Some(if device::copy_to_clipboard(&text).await {
-                |c| c.copied
+                |c| c.copied()
             } else {
-                |c| c.copy_refused_codes
+                |c| c.copy_refused_codes()
             }));
         });
     };
     let download = move |_| {
         if !device::download_text("recovery-codes.txt", &codes_text()) {
-            copied.set(Some(|c| c.download_refused));
+            copied.set(Some(|c| c.download_refused()));
         }
     };
     let has_error = move || kit.input_invalid();
     view! {
-        <h1>{t(|c| c.enable_mfa_heading)}</h1>
+        <h1>{t(|c| c.enable_mfa_heading())}</h1>
         <Show
             when=move || codes.with(|c| c.is_none())
             fallback=move || {
                 view! {
-                    <p class="status" role="status">{t(|c| c.enable_mfa_on)}</p>
-                    <h2>{t(|c| c.enable_mfa_codes_heading)}</h2>
-                    <p>{t(|c| c.enable_mfa_codes_intro)}</p>
+                    <p class="status" role="status">{t(|c| c.enable_mfa_on())}</p>
+                    <h2>{t(|c| c.enable_mfa_codes_heading())}</h2>
+                    <p>{t(|c| c.enable_mfa_codes_intro())}</p>
                     <ol id="recovery-codes" class="codes">
                         {move || codes.get().unwrap_or_default().into_iter().map(|c| view! { <li><code>{c}</code></li> }).collect_view()}
                     </ol>
                     <div class="methods">
-                        <button type="button" class="button secondary" id="copy-codes" on:click=copy>{t(|c| c.enable_mfa_copy_codes)}</button>
-                        <button type="button" class="button secondary" id="download-codes" on:click=download>{t(|c| c.enable_mfa_download_codes)}</button>
+                        <button type="button" class="button secondary" id="copy-codes" on:click=copy>{t(|c| c.enable_mfa_copy_codes())}</button>
+                        <button type="button" class="button secondary" id="download-codes" on:click=download>{t(|c| c.enable_mfa_download_codes())}</button>
                     </div>
                     <p role="status" class="hint">{move || copied.get().map(|key| key(tr()))}</p>
                     <BackToChecklist />
                 }
             }
         >
-            <p>{t(|c| c.enable_mfa_scan)}</p>
-            <div class="qr" role="img" aria-label=t(|c| c.enable_mfa_qr_label) inner_html=qr_svg></div>
+            <p>{t(|c| c.enable_mfa_scan())}</p>
+            <div class="qr" role="img" aria-label=t(|c| c.enable_mfa_qr_label()) inner_html=qr_svg></div>
             <details>
-                <summary>{t(|c| c.enable_mfa_cant_scan)}</summary>
-                <p>{t(|c| c.enable_mfa_key_intro)}</p>
+                <summary>{t(|c| c.enable_mfa_cant_scan())}</summary>
+                <p>{t(|c| c.enable_mfa_key_intro())}</p>
                 <p><code id="mfa-key" class="secret key">{grouped_key}</code></p>
             </details>
             <form on:submit=on_submit novalidate>
-                <label for="mfa-code">{t(|c| c.enable_mfa_code_label)}</label>
+                <label for="mfa-code">{t(|c| c.enable_mfa_code_label())}</label>
                 <input
                     id="mfa-code"
                     name="mfa-code"

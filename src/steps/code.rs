@@ -45,7 +45,7 @@ pub fn EmailCodeStep() -> impl IntoView {
     let verify = {
         move || {
             let Some(code) = normalize_code(&typed.get_untracked(), CODE_LENGTH) else {
-                kit.refuse(messages::key(|c| c.code_incomplete));
+                kit.refuse(messages::key(|c| c.code_incomplete()));
                 return;
             };
             let id = kit.flow_id();
@@ -132,11 +132,11 @@ pub fn EmailCodeStep() -> impl IntoView {
     let has_error = move || kit.input_invalid();
     view! {
         <form on:submit=on_submit novalidate>
-            <h1>{t(|c| c.code_heading)}</h1>
+            <h1>{t(|c| c.code_heading())}</h1>
             <Notice />
             <StepContext with_username=true />
             <p class="status" role="status">{status}</p>
-            <label for="code">{t(|c| c.code_label)}</label>
+            <label for="code">{t(|c| c.code_label())}</label>
             <input
                 id="code"
                 name="code"
@@ -154,12 +154,12 @@ pub fn EmailCodeStep() -> impl IntoView {
             <SubmitButton busy=kit.busy />
         </form>
         <section class="aside" aria-labelledby="help-heading">
-            <h2 id="help-heading">{t(|c| c.code_help_heading)}</h2>
-            <p>{t(|c| c.code_help_intro)}</p>
+            <h2 id="help-heading">{t(|c| c.code_help_heading())}</h2>
+            <p>{t(|c| c.code_help_intro())}</p>
             <ol class="help">
-                <li>{t(|c| c.code_help_spam)}</li>
+                <li>{t(|c| c.code_help_spam())}</li>
                 <li>
-                    {t(|c| c.code_help_click)}
+                    {t(|c| c.code_help_click())}
                     <button
                         type="button"
                         id="resend"
@@ -168,20 +168,20 @@ pub fn EmailCodeStep() -> impl IntoView {
                         disabled=move || { resend_in() != Some(0) }
                         aria-describedby="resend-countdown"
                     >
-                        {t(|c| c.code_help_resend)}
+                        {t(|c| c.code_help_resend())}
                     </button>
                     <span id="resend-countdown" class="hint" aria-live="off">
                         {move || match resend_in() {
                             Some(s) if s > 0 => fill(
-                                tr().code_help_resend_available,
+                                tr().code_help_resend_available(),
                                 &[("time", &countdown_text(lang(), s))],
                             ),
                             _ => String::new(),
                         }}
                     </span>
                 </li>
-                <li>{t(|c| c.code_help_contact)}</li>
-                <li>{t(|c| c.code_help_support)}</li>
+                <li>{t(|c| c.code_help_contact())}</li>
+                <li>{t(|c| c.code_help_support())}</li>
             </ol>
         </section>
     }
@@ -196,16 +196,16 @@ fn CodeForAnotherDevice(code: String) -> impl IntoView {
     focus_when_mounted(heading);
     let shown = normalize_code(&code, CODE_LENGTH);
     view! {
-        <h1 tabindex="-1" node_ref=heading>{t(|c| c.other_device_heading)}</h1>
+        <h1 tabindex="-1" node_ref=heading>{t(|c| c.other_device_heading())}</h1>
         {match shown {
             Some(code) => view! {
-                <p>{t(|c| c.other_device_text)}</p>
+                <p>{t(|c| c.other_device_text())}</p>
                 <p class="code-display" id="code-to-type">{code}</p>
-                <p class="hint">{t(|c| c.other_device_valid)}</p>
+                <p class="hint">{t(|c| c.other_device_valid())}</p>
             }
             .into_any(),
             None => view! {
-                <p id="code-to-type">{t(|c| c.other_device_no_code)}</p>
+                <p id="code-to-type">{t(|c| c.other_device_no_code())}</p>
             }
             .into_any(),
         }}

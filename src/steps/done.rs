@@ -41,16 +41,16 @@ pub fn DoneStep() -> impl IntoView {
                     )));
                     kit.state.organization.set(Some(s.organization.clone()));
                     session.set(Some(s));
-                    known.set(Some(|c| c.done_logged_in));
+                    known.set(Some(|c| c.done_logged_in()));
                 }
                 Err(err) => {
                     let gone = matches!(&err, ClientError::Problem(p)
                         if matches!(p.code, ProblemCode::Unauthenticated | ProblemCode::AccountLocked));
                     missing.set(gone);
                     known.set(Some(if gone {
-                        |c| c.done_not_logged_in
+                        |c| c.done_not_logged_in()
                     } else {
-                        |c| c.done_unknown
+                        |c| c.done_unknown()
                     }));
                     kit.say(messages::of_error(err));
                 }
@@ -71,7 +71,7 @@ pub fn DoneStep() -> impl IntoView {
                     Ok(()) => {
                         kit.state.flow.set(None);
                         device::keep_return_to(None);
-                        kit.state.notice.set(Some(|c| c.logged_out));
+                        kit.state.notice.set(Some(|c| c.logged_out()));
                         kit.go(Step::Landing.path(), false);
                     }
                     Err(err) => kit.say(messages::of_error(err)),
@@ -80,9 +80,9 @@ pub fn DoneStep() -> impl IntoView {
         }
     };
     let requirement_name = |kind: RequirementKind| match kind {
-        RequirementKind::UpdatePassword => t(|c| c.requirement_update_password),
-        RequirementKind::EnableMfa => t(|c| c.requirement_enable_mfa),
-        RequirementKind::Unknown => t(|c| c.requirement_unknown),
+        RequirementKind::UpdatePassword => t(|c| c.requirement_update_password()),
+        RequirementKind::EnableMfa => t(|c| c.requirement_enable_mfa()),
+        RequirementKind::Unknown => t(|c| c.requirement_unknown()),
     };
     let requirement_path = |kind: RequirementKind| match kind {
         RequirementKind::UpdatePassword => "/account/password",
@@ -100,7 +100,7 @@ pub fn DoneStep() -> impl IntoView {
     });
     view! {
         <h1 tabindex="-1" node_ref=heading aria-busy=move || known.get().is_none().then_some("true")>
-            {move || known.get().unwrap_or(|c| c.done_checking)(tr())}
+            {move || known.get().unwrap_or(|c| c.done_checking())(tr())}
         </h1>
         {move || {
             session
@@ -111,14 +111,14 @@ pub fn DoneStep() -> impl IntoView {
                     view! {
                         <dl class="context">
                             <div>
-                                <dt>{t(|c| c.context_member)}</dt>
+                                <dt>{t(|c| c.context_member())}</dt>
                                 <dd>
                                     <strong id="session-username">{s.member.username.clone()}</strong>
                                     " (" {s.member.email.clone()} ")"
                                 </dd>
                             </div>
                             <div>
-                                <dt>{t(|c| c.context_organization)}</dt>
+                                <dt>{t(|c| c.context_organization())}</dt>
                                 <dd>
                                     <strong id="session-organization">{s.organization.name.clone()}</strong>
                                 </dd>
@@ -126,8 +126,8 @@ pub fn DoneStep() -> impl IntoView {
                         </dl>
                         {(!requirements.is_empty()).then(|| view! {
                             <section aria-labelledby="requirements-heading" class="requirements">
-                                <h2 id="requirements-heading">{t(|c| c.done_requirements_heading)}</h2>
-                                <p>{t(|c| c.done_requirements_intro)}</p>
+                                <h2 id="requirements-heading">{t(|c| c.done_requirements_heading())}</h2>
+                                <p>{t(|c| c.done_requirements_intro())}</p>
                                 <ul>
                                     {requirements
                                         .iter()
@@ -150,7 +150,7 @@ pub fn DoneStep() -> impl IntoView {
                             </section>
                         })}
                         {requirements.is_empty().then(|| view! {
-                            <p class="status" id="all-done">{t(|c| c.done_all_done)}</p>
+                            <p class="status" id="all-done">{t(|c| c.done_all_done())}</p>
                         })}
                     }
                 })
@@ -159,7 +159,7 @@ pub fn DoneStep() -> impl IntoView {
             let pending = session.with(|s| s.as_ref().is_some_and(|s| !s.requirements.is_empty()));
             view! {
                 {h.refused.then(|| view! {
-                    <p class="notice" id="return-refused">{t(|c| c.done_return_refused)}</p>
+                    <p class="notice" id="return-refused">{t(|c| c.done_return_refused())}</p>
                 })}
                 {match h.target {
                     Some(url) => view! {
@@ -169,11 +169,11 @@ pub fn DoneStep() -> impl IntoView {
                             href=url
                             rel="external"
                         >
-                            {t(|c| c.done_continue)}
+                            {t(|c| c.done_continue())}
                         </a>
                     }
                     .into_any(),
-                    None => view! { <p class="hint">{t(|c| c.done_nowhere)}</p> }.into_any(),
+                    None => view! { <p class="hint">{t(|c| c.done_nowhere())}</p> }.into_any(),
                 }}
             }
         })}
@@ -182,12 +182,12 @@ pub fn DoneStep() -> impl IntoView {
             (session.with(|s| s.is_none()) && error.with(|e| e.is_some()) && !missing.get())
                 .then(|| view! {
                     <button type="button" class="button secondary" id="retry" on:click=move |_| load()>
-                        {t(|c| c.done_retry)}
+                        {t(|c| c.done_retry())}
                     </button>
                 })
         }}
         {move || if missing.get() {
-            view! { <a class="button primary" href="/">{t(|c| c.done_log_in)}</a> }.into_any()
+            view! { <a class="button primary" href="/">{t(|c| c.done_log_in())}</a> }.into_any()
         } else {
             view! {
             <button
@@ -202,7 +202,7 @@ pub fn DoneStep() -> impl IntoView {
                 on:click=logout
                 aria-disabled=move || busy.get().then_some("true")
             >
-                {t(|c| c.done_log_out)}
+                {t(|c| c.done_log_out())}
             </button>
             }.into_any()
         }}

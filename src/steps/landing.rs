@@ -26,15 +26,15 @@ pub fn Landing() -> impl IntoView {
     let heading = NodeRef::<H1>::new();
     focus_when_mounted(heading);
     view! {
-        <h1 tabindex="-1" node_ref=heading>{t(|c| c.landing_heading)}</h1>
+        <h1 tabindex="-1" node_ref=heading>{t(|c| c.landing_heading())}</h1>
         <Notice />
-        <p>{t(|c| c.landing_intro)}</p>
+        <p>{t(|c| c.landing_intro())}</p>
         <a class="button primary" href="/login/organization">
-            {t(|c| c.landing_member_button)}
+            {t(|c| c.landing_member_button())}
         </a>
         <section class="aside" aria-labelledby="owner-heading">
-            <h2 id="owner-heading">{t(|c| c.landing_owner_heading)}</h2>
-            <p>{t(|c| c.landing_owner_text)}</p>
+            <h2 id="owner-heading">{t(|c| c.landing_owner_heading())}</h2>
+            <p>{t(|c| c.landing_owner_text())}</p>
         </section>
     }
 }

@@ -33,7 +33,7 @@ pub fn MethodStep() -> impl IntoView {
     let password_url = { move || Step::Password.url(&kit.organization_alias(), Some(&flow_id())) };
     let busy = kit.busy;
     view! {
-        <h1 tabindex="-1" node_ref=heading>{t(|c| c.method_heading)}</h1>
+        <h1 tabindex="-1" node_ref=heading>{t(|c| c.method_heading())}</h1>
         <Notice />
         <StepContext with_username=true />
         <div class="methods">
@@ -46,13 +46,13 @@ pub fn MethodStep() -> impl IntoView {
                     aria-disabled=move || busy.get().then_some("true")
                     aria-describedby="send-code-hint"
                 >
-                    {move || if busy.get() { tr().method_sending } else { tr().method_send_code }}
+                    {move || if busy.get() { tr().method_sending() } else { tr().method_send_code() }}
                 </button>
-                <p id="send-code-hint" class="hint">{t(|c| c.method_send_code_hint)}</p>
+                <p id="send-code-hint" class="hint">{t(|c| c.method_send_code_hint())}</p>
             })}
             {move || enabled(LoginMethod::Password).then(|| view! {
                 <a class="button secondary" id="enter-password" href=password_url>
-                    {t(|c| c.method_enter_password)}
+                    {t(|c| c.method_enter_password())}
                 </a>
             })}
         </div>

@@ -384,19 +384,19 @@ fn StepContext(
         })}
         <dl class="context">
             <div>
-                <dt>{t(|c| c.context_organization)}</dt>
+                <dt>{t(|c| c.context_organization())}</dt>
                 <dd>
                     <strong id="current-organization">{name}</strong>
                     " "
                     <a href="/login/organization" class="change">
-                        {t(|c| c.change)}
-                        <span class="visually-hidden">{t(|c| c.change_organization_hidden)}</span>
+                        {t(|c| c.change())}
+                        <span class="visually-hidden">{t(|c| c.change_organization_hidden())}</span>
                     </a>
                 </dd>
             </div>
             {with_username.then(|| view! {
                 <div>
-                    <dt>{t(|c| c.context_username)}</dt>
+                    <dt>{t(|c| c.context_username())}</dt>
                     <dd>
                         <strong id="current-username">{username}</strong>
                         " "
@@ -404,8 +404,8 @@ fn StepContext(
                             href=move || Step::Username.url(&alias(), None)
                             class="change"
                         >
-                            {t(|c| c.change)}
-                            <span class="visually-hidden">{t(|c| c.change_username_hidden)}</span>
+                            {t(|c| c.change())}
+                            <span class="visually-hidden">{t(|c| c.change_username_hidden())}</span>
                         </a>
                     </dd>
                 </div>
@@ -436,11 +436,11 @@ fn SubmitButton(
             {move || {
                 let c = crate::i18n::tr();
                 if busy.get() {
-                    c.checking
+                    c.checking()
                 } else if log_in_again.is_some_and(|again| again.get()) {
-                    c.log_in_again
+                    c.log_in_again()
                 } else {
-                    c.continue_button
+                    c.continue_button()
                 }
             }}
         </button>
@@ -478,7 +478,7 @@ fn ShowPasswordToggle(
             aria-pressed=move || if shown.get() { "true" } else { "false" }
             on:click=move |_| shown.update(|s| *s = !*s)
         >
-            {t(|c| c.show_password)}
+            {t(|c| c.show_password())}
         </button>
     }
 }

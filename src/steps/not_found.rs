@@ -6,10 +6,10 @@ use crate::i18n::t;
 #[component]
 pub fn NotFound() -> impl IntoView {
     view! {
-        <h1 tabindex="-1">{t(|c| c.not_found_heading)}</h1>
-        <p>{t(|c| c.not_found_text)}</p>
+        <h1 tabindex="-1">{t(|c| c.not_found_heading())}</h1>
+        <p>{t(|c| c.not_found_text())}</p>
         <a class="button primary" href="/" rel="external">
-            {t(|c| c.not_found_start_again)}
+            {t(|c| c.not_found_start_again())}
         </a>
     }
 }

@@ -107,9 +107,9 @@ pub fn OrganizationStep() -> impl IntoView {
 
     view! {
         <form on:submit=on_submit novalidate>
-            <h1>{t(|c| c.organization_heading)}</h1>
-            <p>{t(|c| c.organization_intro)}</p>
-            <label for="organization">{t(|c| c.organization_label)}</label>
+            <h1>{t(|c| c.organization_heading())}</h1>
+            <p>{t(|c| c.organization_intro())}</p>
+            <label for="organization">{t(|c| c.organization_label())}</label>
             <input
                 id="organization"
                 name="organization"
@@ -137,9 +137,9 @@ pub fn OrganizationStep() -> impl IntoView {
                     on:change=move |ev| remember.set(event_target_checked(&ev))
                     aria-describedby="remember-hint"
                 />
-                <label for="remember">{t(|c| c.organization_remember)}</label>
+                <label for="remember">{t(|c| c.organization_remember())}</label>
             </div>
-            <p id="remember-hint" class="hint">{t(|c| c.organization_remember_hint)}</p>
+            <p id="remember-hint" class="hint">{t(|c| c.organization_remember_hint())}</p>
             <SubmitButton busy=busy />
         </form>
     }

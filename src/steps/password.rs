@@ -27,7 +27,7 @@ pub fn PasswordStep() -> impl IntoView {
             ev.prevent_default();
             let typed = password.get_untracked();
             if typed.is_empty() {
-                kit.refuse(messages::key(|c| c.password_empty));
+                kit.refuse(messages::key(|c| c.password_empty()));
                 return;
             }
             kit.submit_on_flow(Step::Password, true, move |api, id| {
@@ -40,7 +40,7 @@ pub fn PasswordStep() -> impl IntoView {
     let username = move || state.username.get();
     view! {
         <form on:submit=on_submit novalidate>
-            <h1>{t(|c| c.password_heading)}</h1>
+            <h1>{t(|c| c.password_heading())}</h1>
             <Notice />
             <StepContext with_username=true />
             // Password managers pair the password with the username of the same form.
@@ -54,7 +54,7 @@ pub fn PasswordStep() -> impl IntoView {
                 readonly
                 prop:value=username
             />
-            <label for="password">{t(|c| c.password_label)}</label>
+            <label for="password">{t(|c| c.password_label())}</label>
             <div class="password-row">
                 <input
                     id="password"

@@ -26,11 +26,11 @@ pub fn SecondFactorStep() -> impl IntoView {
             let body = if recovery.get_untracked() {
                 normalize_recovery_code(&text)
                     .map(|code| SubmitSecondFactor::RecoveryCode { code })
-                    .ok_or(messages::key(|c| c.second_factor_recovery_malformed))
+                    .ok_or(messages::key(|c| c.second_factor_recovery_malformed()))
             } else {
                 normalize_code(&text, 6)
                     .map(|code| SubmitSecondFactor::Totp { code })
-                    .ok_or(messages::key(|c| c.second_factor_totp_incomplete))
+                    .ok_or(messages::key(|c| c.second_factor_totp_incomplete()))
             };
             let body = match body {
                 Ok(body) => body,
@@ -61,15 +61,15 @@ pub fn SecondFactorStep() -> impl IntoView {
     let has_error = move || kit.input_invalid();
     view! {
         <form on:submit=on_submit novalidate>
-            <h1>{t(|c| c.second_factor_heading)}</h1>
+            <h1>{t(|c| c.second_factor_heading())}</h1>
             <Notice />
             <StepContext with_username=true />
             <label for="second-factor">
                 {move || {
                     if recovery.get() {
-                        tr().second_factor_recovery_label
+                        tr().second_factor_recovery_label()
                     } else {
-                        tr().second_factor_totp_label
+                        tr().second_factor_totp_label()
                     }
                 }}
             </label>
@@ -92,9 +92,9 @@ pub fn SecondFactorStep() -> impl IntoView {
             <button type="button" class="link-button" id="switch-factor" on:click=switch>
                 {move || {
                     if recovery.get() {
-                        tr().second_factor_use_totp
+                        tr().second_factor_use_totp()
                     } else {
-                        tr().second_factor_use_recovery
+                        tr().second_factor_use_recovery()
                     }
                 }}
             </button>

@@ -45,7 +45,7 @@ pub fn UsernameStep() -> impl IntoView {
         move |ev: SubmitEvent| {
             ev.prevent_default();
             let Some(username) = normalize_username(&state.username.get_untracked()) else {
-                kit.refuse(messages::key(|c| c.username_empty));
+                kit.refuse(messages::key(|c| c.username_empty()));
                 if let Some(input) = field.get_untracked() {
                     let _ = input.focus();
                 }
@@ -77,11 +77,11 @@ pub fn UsernameStep() -> impl IntoView {
     let has_error = move || kit.input_invalid();
     view! {
         <form on:submit=on_submit novalidate>
-            <h1>{t(|c| c.username_heading)}</h1>
+            <h1>{t(|c| c.username_heading())}</h1>
             <Notice />
             <StepContext />
-            <label for="username">{t(|c| c.username_label)}</label>
-            <p id="username-hint" class="hint">{t(|c| c.username_hint)}</p>
+            <label for="username">{t(|c| c.username_label())}</label>
+            <p id="username-hint" class="hint">{t(|c| c.username_hint())}</p>
             <input
                 id="username"
                 name="username"
