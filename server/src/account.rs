@@ -14,6 +14,7 @@ use member_login_api::session::{
 use member_login_api::ProblemCode;
 
 use crate::error::{Error, Result};
+use crate::mail_text::{self, Email};
 use crate::problem::ApiJson;
 use crate::secrets::{digest, new_recovery_code, new_totp_secret};
 use crate::session::Authenticated;
@@ -76,14 +77,7 @@ pub async fn change_password(
         .db
         .end_other_sessions(&member.id, &auth.token_hash)
         .await?;
-    tell_member(
-        &state,
-        &auth,
-        "Your password was changed",
-        "the password of your account was changed, and every other session of yours was \
-         logged out",
-    )
-    .await?;
+    tell_member(&state, &auth, mail_text::password_changed_email).await?;
     auth.session(&state).await.map(Json)
 }
 
@@ -142,35 +136,27 @@ pub async fn verify_mfa(
         .map(|c| digest(&[&member.id, &c.replace('-', "")]))
         .collect();
     state.db.activate_totp(&member.id, step, &hashes).await?;
-    tell_member(
-        &state,
-        &auth,
-        "MFA was turned on",
-        "an authenticator app was set up as the second factor of your account, with new \
-         recovery codes",
-    )
-    .await?;
+    tell_member(&state, &auth, mail_text::mfa_enabled_email).await?;
     Ok(Json(RecoveryCodes {
         recovery_codes: codes,
     }))
 }
 
 /// Emails the member about a change to their account, so that a change they did not make
-/// does not go unnoticed.
+/// does not go unnoticed: `email` (one of `mail_text`'s), in the session's language.
 async fn tell_member(
     state: &AppState,
     auth: &Authenticated,
-    subject: &str,
-    what: &str,
+    email: fn(mail_text::Language, &str, &str) -> Email,
 ) -> Result<()> {
-    let body = format!(
-        "Hello {},\n\nIn {}, {what}.\n\nIf this was not you, contact an administrator of \
-         your Organization at once.\n",
-        auth.member.username, auth.org.public.name,
+    let email = email(
+        auth.session.language,
+        &auth.member.username,
+        &auth.org.public.name,
     );
     state
         .mail
-        .send(Some(&auth.member.email), subject, &body)
+        .send(Some(&auth.member.email), &email.subject, &email.body)
         .await
 }
 

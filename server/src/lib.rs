@@ -13,6 +13,7 @@ pub mod http;
 pub mod limits;
 pub mod login;
 pub mod mail;
+pub mod mail_text;
 pub mod model;
 pub mod problem;
 pub mod requirements;

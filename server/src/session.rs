@@ -11,6 +11,7 @@ use member_login_api::session::{Member, Session};
 use member_login_api::{ProblemCode, SESSION_COOKIE};
 
 use crate::error::{Error, Result};
+use crate::mail_text::Language;
 use crate::requirements;
 use crate::secrets::{digest, new_token};
 use crate::state::AppState;
@@ -35,12 +36,14 @@ fn cookie(value: &str, max_age: i64) -> String {
 }
 
 /// Opens a new session for the member and returns its `Set-Cookie` value. The session this
-/// browser had before, if any, ends: a login always gets a new token.
+/// browser had before, if any, ends: a login always gets a new token. `language`: the login
+/// flow's, for the emails about changes made in this session.
 pub async fn open(
     state: &AppState,
     headers: &HeaderMap,
     member: &MemberRecord,
     org: &OrganizationRecord,
+    language: Language,
 ) -> Result<String> {
     if let Some(old) = token(headers) {
         state.db.delete_session(&digest(&[old])).await?;
@@ -54,6 +57,7 @@ pub async fn open(
             &member.id,
             now,
             now + org.session_seconds,
+            language,
         )
         .await?;
     Ok(cookie(&token, org.session_seconds))

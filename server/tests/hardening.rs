@@ -335,6 +335,7 @@ async fn an_expired_flow_is_replaced_once_and_new_replacements_are_rate_limited(
             org.public.id.clone(),
             Some("alex".into()),
             None,
+            member_login_server::mail_text::Language::En,
             server.clock.now(),
         );
         server.db.insert_flow(&flow).await.unwrap();

@@ -22,6 +22,7 @@ use member_login_api::flow::FlowState;
 use member_login_api::{LoginMethod, Organization, OrganizationKey};
 use member_login_server::error::Error;
 use member_login_server::login::flow::{Flow, PendingCode};
+use member_login_server::mail_text::Language;
 use member_login_server::store::{
     self, CodeSends, Db, FailedLogins, Hit, MemberRecord, NewMember, NewOrganization,
     OrganizationRecord, PublicSettings, Purged, SecuritySettings, SessionRecord, SettingsChange,
@@ -277,12 +278,13 @@ fn full_flow(id: &str, username: &str, member_id: Option<&str>, state: FlowState
         resend_available_at: Some(NOW + 60),
         version: 0,
         replaced_by: None,
+        language: Language::Fr,
     }
 }
 
-/// A flow of Acme as it starts: no username, no code.
+/// A flow of Acme as it starts: no username, no code, English.
 fn bare_flow(id: &str) -> Flow {
-    Flow::start(id.into(), ACME.into(), None, None, NOW)
+    Flow::start(id.into(), ACME.into(), None, None, Language::En, NOW)
 }
 
 async fn read_flow(s: &Subject, id: &str) -> Flow {
@@ -1317,6 +1319,58 @@ async fn an_unknown_flow_state_is_corrupt(s: &Subject) {
 }
 conformance!(an_unknown_flow_state_is_corrupt);
 
+async fn rows_from_before_languages_are_english(s: &Subject) {
+    let kim = acme_and_kim(s).await;
+    // Written as a server from before languages wrote them: no language column given.
+    s.raw(&format!(
+        "INSERT INTO flows (id, organization_id, state, created_at, expires_at) \
+         VALUES ('old', '{ACME}', 'username', {NOW}, {NOW})"
+    ))
+    .await;
+    s.raw(&format!(
+        "INSERT INTO sessions (token_hash, member_id, created_at, expires_at) \
+         VALUES ('old', '{}', {NOW}, {})",
+        kim.id,
+        NOW + 60
+    ))
+    .await;
+    assert_eq!(read_flow(s, "old").await.language, Language::En);
+    assert_eq!(
+        s.session("old", NOW).await.unwrap().unwrap().language,
+        Language::En
+    );
+}
+conformance!(rows_from_before_languages_are_english);
+
+async fn an_unknown_language_is_corrupt(s: &Subject) {
+    let kim = acme_and_kim(s).await;
+    s.raw(&format!(
+        "INSERT INTO flows (id, organization_id, state, created_at, expires_at, language) \
+         VALUES ('odd', '{ACME}', 'username', {NOW}, {NOW}, 'fr-CA')"
+    ))
+    .await;
+    s.raw(&format!(
+        "INSERT INTO sessions (token_hash, member_id, created_at, expires_at, language) \
+         VALUES ('odd', '{}', {NOW}, {}, 'de')",
+        kim.id,
+        NOW + 60
+    ))
+    .await;
+    match s.flow("odd").await {
+        Err(Error::Corrupt { what, value }) => {
+            assert_eq!((what, value.as_str()), ("language", "fr-CA"));
+        }
+        other => panic!("expected Error::Corrupt, got {other:?}"),
+    }
+    match s.session("odd", NOW).await {
+        Err(Error::Corrupt { what, value }) => {
+            assert_eq!((what, value.as_str()), ("language", "de"));
+        }
+        other => panic!("expected Error::Corrupt, got {other:?}"),
+    }
+}
+conformance!(an_unknown_language_is_corrupt);
+
 async fn replacements_compare_and_swap(s: &Subject) {
     acme_and_kim(s).await;
     for id in ["old", "other"] {
@@ -1404,22 +1458,24 @@ conformance!(deleted_flows_are_gone);
 async fn sessions_live_until_they_expire(s: &Subject) {
     let kim = acme_and_kim(s).await;
     let sam = member(s, ACME, "sam").await;
-    s.insert_session("t", &kim.id, NOW - 30, NOW + 60)
+    s.insert_session("t", &kim.id, NOW - 30, NOW + 60, Language::En)
         .await
         .unwrap();
-    s.insert_session("u", &sam.id, NOW - 7, NOW + 1)
+    s.insert_session("u", &sam.id, NOW - 7, NOW + 1, Language::Fr)
         .await
         .unwrap();
     let live = Some(SessionRecord {
         member_id: kim.id.clone(),
         created_at: NOW - 30,
         expires_at: NOW + 60,
+        language: Language::En,
     });
     assert_eq!(s.session("t", NOW).await.unwrap(), live);
     let sams = SessionRecord {
         member_id: sam.id.clone(),
         created_at: NOW - 7,
         expires_at: NOW + 1,
+        language: Language::Fr,
     };
     assert_eq!(s.session("u", NOW).await.unwrap(), Some(sams));
     assert_eq!(s.session("t", NOW + 59).await.unwrap(), live);
@@ -1441,11 +1497,11 @@ async fn end_other_sessions_keeps_the_given_one(s: &Subject) {
     let kim = acme_and_kim(s).await;
     let sam = member(s, ACME, "sam").await;
     for token in ["k1", "k2", "k3"] {
-        s.insert_session(token, &kim.id, NOW, NOW + 60)
+        s.insert_session(token, &kim.id, NOW, NOW + 60, Language::En)
             .await
             .unwrap();
     }
-    s.insert_session("s1", &sam.id, NOW, NOW + 60)
+    s.insert_session("s1", &sam.id, NOW, NOW + 60, Language::En)
         .await
         .unwrap();
     s.end_other_sessions(&kim.id, "k2").await.unwrap();
@@ -1454,7 +1510,7 @@ async fn end_other_sessions_keeps_the_given_one(s: &Subject) {
         assert_eq!(found.is_some(), live, "{token}");
     }
     // Keeping a token of another member keeps none of this one's.
-    s.insert_session("k4", &kim.id, NOW, NOW + 60)
+    s.insert_session("k4", &kim.id, NOW, NOW + 60, Language::En)
         .await
         .unwrap();
     s.end_other_sessions(&kim.id, "s1").await.unwrap();
@@ -1871,7 +1927,9 @@ async fn purge_removes_only_what_is_old_enough(s: &Subject) {
             ..bare_flow(id)
         };
         s.insert_flow(&flow).await.unwrap();
-        s.insert_session(id, &kim.id, NOW, at).await.unwrap();
+        s.insert_session(id, &kim.id, NOW, at, Language::En)
+            .await
+            .unwrap();
         s.hit(id, at, 60).await.unwrap();
         let sent = CodeSends {
             sent: 1,

@@ -7,6 +7,7 @@ use member_login_api::flow::{CodeStatus, Flow as ApiFlow, FlowMessage};
 use member_login_api::{ProblemCode, CODE_LENGTH};
 
 use crate::error::{Error, Result};
+use crate::mail_text::Language;
 use crate::model::{MemberRecord, OrganizationRecord};
 use crate::requirements;
 use crate::secrets::same;
@@ -99,6 +100,9 @@ pub struct Flow {
     pub version: i64,
     /// Once expired: the flow that carries on in its place.
     pub replaced_by: Option<String>,
+    /// The language the member is using: the flow's emails, and those of the session it
+    /// opens, are written in it.
+    pub language: Language,
 }
 
 /// What checking a submitted code found.
@@ -133,6 +137,7 @@ impl Flow {
         organization_id: String,
         username: Option<String>,
         member_id: Option<String>,
+        language: Language,
         now: i64,
     ) -> Self {
         Self {
@@ -152,6 +157,7 @@ impl Flow {
             resend_available_at: None,
             version: 0,
             replaced_by: None,
+            language,
         }
     }
 
@@ -306,6 +312,7 @@ mod tests {
             "o".into(),
             Some("kim".into()),
             Some("m".into()),
+            Language::En,
             NOW,
         );
         flow.code_sent(digest(&["f", "123456"]), 1, NOW + 30, NOW)
@@ -347,7 +354,7 @@ mod tests {
 
     #[test]
     fn a_flow_starts_at_the_step_its_input_allows_and_expires_unless_complete() {
-        let bare = Flow::start("f".into(), "o".into(), None, None, NOW);
+        let bare = Flow::start("f".into(), "o".into(), None, None, Language::En, NOW);
         assert_eq!(bare.state, FlowState::Username);
         assert!(!bare.is_expired(NOW + FLOW_SECONDS - 1));
         assert!(bare.is_expired(NOW + FLOW_SECONDS));
@@ -399,7 +406,7 @@ mod tests {
 
     #[test]
     fn steps_are_refused_out_of_order() {
-        let mut flow = Flow::start("f".into(), "o".into(), None, None, NOW);
+        let mut flow = Flow::start("f".into(), "o".into(), None, None, Language::En, NOW);
         let err = flow.check_code("x", true, NOW).unwrap_err();
         assert_eq!(err.code(), Some(ProblemCode::StepNotAllowed));
         assert!(flow.code_sent("h".into(), 1, NOW, NOW).is_err());

@@ -26,6 +26,7 @@ use self::flow::{
 };
 use crate::error::{Error, Result};
 use crate::guard::ClientIp;
+use crate::mail_text::{self, Language};
 use crate::problem::{ApiJson, ApiPath};
 use crate::secrets::{digest, new_code};
 use crate::state::AppState;
@@ -50,11 +51,13 @@ fn flow_not_found() -> Error {
     Error::new(ProblemCode::FlowNotFound, "Login flow not found")
 }
 
-/// Starts a flow for the Organization, with a username already given or not.
+/// Starts a flow for the Organization, with a username already given or not, whose emails are
+/// written in `language`.
 async fn start_flow(
     state: &AppState,
     org: &OrganizationRecord,
     username: Option<String>,
+    language: Language,
 ) -> Result<Flow> {
     let member_id = match &username {
         Some(name) => state.db.member_id_by_username(&org.public.id, name).await?,
@@ -65,6 +68,7 @@ async fn start_flow(
         org.public.id.clone(),
         username,
         member_id,
+        language,
         state.clock.now(),
     );
     state.db.insert_flow(&flow).await?;
@@ -72,7 +76,7 @@ async fn start_flow(
 }
 
 /// The flow and its Organization; an expired flow answers 410 with its replacement, which
-/// keeps the Organization and username.
+/// keeps the Organization, the username and the language.
 async fn load(state: &AppState, id: &str, client: ClientIp) -> Result<(Flow, OrganizationRecord)> {
     let flow = state.db.flow(id).await?.ok_or_else(flow_not_found)?;
     let org = state
@@ -111,7 +115,7 @@ async fn replace(
             }
         }
         state.limit(&client.key(), state.limits.per_ip).await?;
-        let fresh = start_flow(state, org, expired.username.clone()).await?;
+        let fresh = start_flow(state, org, expired.username.clone(), expired.language).await?;
         if state
             .db
             .set_replacement(&expired.id, expired.replaced_by.as_deref(), &fresh.id)
@@ -218,7 +222,8 @@ pub async fn create(
         ),
         None => None,
     };
-    let flow = start_flow(&state, &org, username).await?;
+    let language = Language::from_tag(body.language.as_deref());
+    let flow = start_flow(&state, &org, username, language).await?;
     let now = state.clock.now();
     Ok((StatusCode::CREATED, Json(flow.to_api(&org, vec![], now))))
 }
@@ -335,25 +340,28 @@ pub async fn send_code(
     // Queued before answering, so a crash after the answer loses no email; for an unknown
     // username an email that is never delivered, so both do the same work.
     let member = member_of(&state, &flow).await?;
-    let link = format!(
-        "{}/login/code?organization={}&flow={}&code={code}",
-        state.app_url, org.public.alias, flow.id
+    let link = mail_text::code_link(
+        &state.app_url,
+        &org.public.alias,
+        &flow.id,
+        &code,
+        flow.language,
     );
-    let body = format!(
-        "Hello {username},\n\nYour code to log into {org} is:\n\n    {code}\n\n\
-         It is valid for 10 minutes. You can also open this link to enter it:\n{link}\n\n\
-         If you did not try to log in, you can ignore this email.\n",
-        username = member
+    let email = mail_text::code_email(
+        flow.language,
+        member
             .as_ref()
             .map_or(username.as_str(), |m| m.username.as_str()),
-        org = org.public.name,
+        &org.public.name,
+        &code,
+        &link,
     );
     state
         .mail
         .send(
             member.as_ref().map(|m| m.email.as_str()),
-            &format!("Your login code for {}", org.public.name),
-            &body,
+            &email.subject,
+            &email.body,
         )
         .await?;
     let now = state.clock.now();
@@ -463,7 +471,7 @@ async fn accept(
 /// A wrong credential: counts towards the member's lock (the same statement runs for an
 /// unknown username, matching no row). At the Organization's limit the member is locked —
 /// for a while that doubles with each lock since their last login, or until an administrator
-/// unlocks if the Organization chose that — and told by email.
+/// unlocks if the Organization chose that — and told by email, in the flow's language.
 async fn fail(state: &AppState, flow: &Flow, org: &OrganizationRecord) -> Result<()> {
     let member_id = flow.member_id.as_deref().unwrap_or_default();
     let Some(counts) = state.db.count_failed_login(member_id).await? else {
@@ -485,23 +493,16 @@ async fn fail(state: &AppState, flow: &Flow, org: &OrganizationRecord) -> Result
     let Some(member) = state.db.member(member_id).await? else {
         return Ok(());
     };
-    let how_long = match until {
-        Some(_) => format!("for {minutes} minutes"),
-        None => "until an administrator of your Organization unlocks it".into(),
-    };
-    let body = format!(
-        "Hello {},\n\nAfter {} failed logins, your account in {} is locked {how_long}.\n\n\
-         If these were not you, someone may be guessing your password: once you are back in, \
-         change it, and turn on MFA if you have not.\n",
-        member.username, org.max_failed_logins, org.public.name,
+    let email = mail_text::locked_email(
+        flow.language,
+        &member.username,
+        &org.public.name,
+        org.max_failed_logins,
+        until.map(|_| minutes),
     );
     state
         .mail
-        .send(
-            Some(&member.email),
-            &format!("Your {} account is locked", org.public.name),
-            &body,
-        )
+        .send(Some(&member.email), &email.subject, &email.body)
         .await
 }
 
@@ -589,7 +590,7 @@ async fn finish(
                     .start_requirements(&member.id, now, mfa, renewal)
                     .await?;
             }
-            let cookie = session::open(state, headers, member, org).await?;
+            let cookie = session::open(state, headers, member, org, flow.language).await?;
             Ok((
                 [(axum::http::header::SET_COOKIE, cookie)],
                 Json(flow.to_api(org, vec![], now)),

@@ -21,6 +21,7 @@ pub use self::postgres::PostgresStore;
 pub use self::sqlite::SqliteStore;
 use crate::error::{Error, Result};
 use crate::login::flow::Flow;
+use crate::mail_text::Language;
 pub use crate::model::{MemberRecord, OrganizationRecord};
 
 /// An Organization to create.
@@ -119,14 +120,17 @@ pub struct StoredEmail {
     pub attempts: i64,
 }
 
-/// A live session: whose, since when, and until when.
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+/// A live session: whose, since when, until when, and in which language.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SessionRecord {
     pub member_id: String,
     /// When the member logged in to open it: a recent login proves the member for sensitive
     /// changes.
     pub created_at: i64,
     pub expires_at: i64,
+    /// The language of the login flow that opened it: emails about the account's changes are
+    /// written in it.
+    pub language: Language,
 }
 
 /// A member's failed logins after counting one.
@@ -285,6 +289,7 @@ pub trait Sessions {
         member_id: &str,
         now: i64,
         expires_at: i64,
+        language: Language,
     ) -> Result<()>;
     /// The session with this token hash, if it is live at `now`.
     async fn session(&self, token_hash: &str, now: i64) -> Result<Option<SessionRecord>>;

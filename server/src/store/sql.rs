@@ -5,6 +5,8 @@
 
 use crate::error::Result;
 use crate::login::flow::{parse_state, Flow, PendingCode};
+use crate::mail_text::Language;
+use crate::store::SessionRecord;
 
 pub(super) const MEMBER_COLUMNS: &str = "id, organization_id, username, email, password_hash, \
      failed_logins, locked, locked_until, lockouts, totp_secret, totp_last_step, first_login_at, \
@@ -12,7 +14,7 @@ pub(super) const MEMBER_COLUMNS: &str = "id, organization_id, username, email, p
 
 pub(super) const FLOW_COLUMNS: &str = "id, organization_id, state, username, member_id, \
      created_at, expires_at, code_hash, code_expires_at, code_attempts_left, codes_sent, \
-     resend_available_at, version, replaced_by";
+     resend_available_at, version, replaced_by, language";
 
 /// A flow as stored.
 #[derive(Debug, sqlx::FromRow)]
@@ -31,6 +33,7 @@ pub(super) struct FlowRow {
     resend_available_at: Option<i64>,
     version: i64,
     replaced_by: Option<String>,
+    language: String,
 }
 
 impl FlowRow {
@@ -60,6 +63,29 @@ impl FlowRow {
             resend_available_at: self.resend_available_at,
             version: self.version,
             replaced_by: self.replaced_by,
+            language: Language::parse_stored(&self.language)?,
+        })
+    }
+}
+
+pub(super) const SESSION_COLUMNS: &str = "member_id, created_at, expires_at, language";
+
+/// A session as stored.
+#[derive(Debug, sqlx::FromRow)]
+pub(super) struct SessionRow {
+    member_id: String,
+    created_at: i64,
+    expires_at: i64,
+    language: String,
+}
+
+impl SessionRow {
+    pub(super) fn into_session(self) -> Result<SessionRecord> {
+        Ok(SessionRecord {
+            language: Language::parse_stored(&self.language)?,
+            member_id: self.member_id,
+            created_at: self.created_at,
+            expires_at: self.expires_at,
         })
     }
 }
@@ -74,7 +100,8 @@ macro_rules! sql_store {
 
         use crate::error::Result;
         use crate::login::flow::{state_name, username_key, Flow};
-        use crate::store::sql::{FlowRow, FLOW_COLUMNS, MEMBER_COLUMNS};
+        use crate::mail_text::Language;
+        use crate::store::sql::{FlowRow, SessionRow, FLOW_COLUMNS, MEMBER_COLUMNS, SESSION_COLUMNS};
         use crate::store::{
             decode_methods, decode_urls, encode_methods, encode_urls, CodeSends, FailedLogins, Flows, Hit, Maintenance,
             Members, MemberRecord, NewMember, NewOrganization, OrganizationRecord, Organizations,
@@ -527,8 +554,8 @@ macro_rules! sql_store {
                     "INSERT INTO flows (id, organization_id, state, username, member_id,
                                         created_at, expires_at, code_hash, code_expires_at,
                                         code_attempts_left, codes_sent, resend_available_at,
-                                        version)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+                                        version, language)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
                 )
                 .bind(&flow.id)
                 .bind(&flow.organization_id)
@@ -543,6 +570,7 @@ macro_rules! sql_store {
                 .bind(flow.codes_sent)
                 .bind(flow.resend_available_at)
                 .bind(flow.version)
+                .bind(flow.language.code())
                 .execute(&self.pool)
                 .await?;
                 Ok(())
@@ -562,8 +590,8 @@ macro_rules! sql_store {
                 let done = sqlx::query(
                     "UPDATE flows SET state = $1, username = $2, member_id = $3, code_hash = $4,
                             code_expires_at = $5, code_attempts_left = $6, codes_sent = $7,
-                            resend_available_at = $8, version = version + 1
-                     WHERE id = $9 AND version = $10",
+                            resend_available_at = $8, language = $9, version = version + 1
+                     WHERE id = $10 AND version = $11",
                 )
                 .bind(state_name(flow.state))
                 .bind(&flow.username)
@@ -573,6 +601,7 @@ macro_rules! sql_store {
                 .bind(code.map(|c| c.attempts_left))
                 .bind(flow.codes_sent)
                 .bind(flow.resend_available_at)
+                .bind(flow.language.code())
                 .bind(&flow.id)
                 .bind(flow.version)
                 .execute(&self.pool)
@@ -639,29 +668,32 @@ macro_rules! sql_store {
                 member_id: &str,
                 now: i64,
                 expires_at: i64,
+                language: Language,
             ) -> Result<()> {
                 sqlx::query(
-                    "INSERT INTO sessions (token_hash, member_id, created_at, expires_at)
-                     VALUES ($1, $2, $3, $4)",
+                    "INSERT INTO sessions (token_hash, member_id, created_at, expires_at, language)
+                     VALUES ($1, $2, $3, $4, $5)",
                 )
                 .bind(token_hash)
                 .bind(member_id)
                 .bind(now)
                 .bind(expires_at)
+                .bind(language.code())
                 .execute(&self.pool)
                 .await?;
                 Ok(())
             }
 
             async fn session(&self, token_hash: &str, now: i64) -> Result<Option<SessionRecord>> {
-                Ok(sqlx::query_as(
-                    "SELECT member_id, created_at, expires_at FROM sessions
-                     WHERE token_hash = $1 AND expires_at > $2",
-                )
+                let row: Option<SessionRow> = sqlx::query_as(&format!(
+                    "SELECT {SESSION_COLUMNS} FROM sessions
+                     WHERE token_hash = $1 AND expires_at > $2"
+                ))
                 .bind(token_hash)
                 .bind(now)
                 .fetch_optional(&self.pool)
-                .await?)
+                .await?;
+                row.map(SessionRow::into_session).transpose()
             }
 
             async fn delete_session(&self, token_hash: &str) -> Result<()> {
