@@ -7,6 +7,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use lettre::message::header::ContentType;
 use lettre::message::Mailbox;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use tokio::sync::Notify;
@@ -58,6 +59,8 @@ impl Mailer {
                     .from(from.clone())
                     .to(address(&email.recipient)?)
                     .subject(&email.subject)
+                    // UTF-8 plain text: emails are written in the member's language.
+                    .header(ContentType::TEXT_PLAIN)
                     .body(email.body.clone())?;
                 transport.send(message).await?;
             }
