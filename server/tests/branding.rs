@@ -14,8 +14,8 @@ use serde_json::Value;
 const SAM_PASSWORD: &str = "quiet-meadow-compass";
 
 /// Runs the admin CLI and asserts it succeeded; returns what it printed.
-fn cli_ok(server: &TestServer, args: &[&str]) -> String {
-    let out = server.cli(args);
+async fn cli_ok(server: &TestServer, args: &[&str]) -> String {
+    let out = server.cli(args).await;
     assert!(
         out.status.success(),
         "{args:?}: {}",
@@ -25,8 +25,8 @@ fn cli_ok(server: &TestServer, args: &[&str]) -> String {
 }
 
 /// Runs the admin CLI, asserts it refused, and returns its error output.
-fn cli_refused(server: &TestServer, args: &[&str]) -> String {
-    let out = server.cli(args);
+async fn cli_refused(server: &TestServer, args: &[&str]) -> String {
+    let out = server.cli(args).await;
     assert!(!out.status.success(), "{args:?} should be refused");
     String::from_utf8(out.stderr).unwrap()
 }
@@ -41,7 +41,7 @@ async fn lookup(server: &TestServer, key: &str) -> (Value, Organization) {
 
 /// Sets every branding and hand-off setting of the demo, in the forms an administrator might
 /// type them.
-fn brand_the_demo(server: &TestServer) {
+async fn brand_the_demo(server: &TestServer) {
     cli_ok(
         server,
         &[
@@ -60,7 +60,8 @@ fn brand_the_demo(server: &TestServer) {
             "--console-url",
             "https://console.example/home",
         ],
-    );
+    )
+    .await;
 }
 
 fn assert_branded(org: &Organization) {
@@ -95,7 +96,7 @@ async fn the_demo_has_an_accent_that_passes_aa_and_nothing_else() {
 #[tokio::test]
 async fn lookup_flow_and_session_carry_the_settings() {
     let server = start().await;
-    brand_the_demo(&server);
+    brand_the_demo(&server).await;
 
     let (json, by_alias) = lookup(&server, "demo").await;
     assert_branded(&by_alias);
@@ -118,12 +119,13 @@ async fn lookup_flow_and_session_carry_the_settings() {
 #[tokio::test]
 async fn an_empty_value_removes_a_setting_and_a_left_out_flag_keeps_it() {
     let server = start().await;
-    brand_the_demo(&server);
+    brand_the_demo(&server).await;
 
     cli_ok(
         &server,
         &["org", "settings", "--org", "demo", "--logo-url", ""],
-    );
+    )
+    .await;
     let org = lookup(&server, "demo").await.1;
     assert_eq!(org.logo_url, None);
     assert_eq!(org.accent_color.as_deref(), Some("#0b5fff"));
@@ -140,7 +142,8 @@ async fn an_empty_value_removes_a_setting_and_a_left_out_flag_keeps_it() {
             "--return-url",
             "https://other.example/x/",
         ],
-    );
+    )
+    .await;
     assert_eq!(
         lookup(&server, "demo").await.1.return_urls,
         ["https://other.example/x/"]
@@ -160,7 +163,8 @@ async fn an_empty_value_removes_a_setting_and_a_left_out_flag_keeps_it() {
             "--console-url",
             "",
         ],
-    );
+    )
+    .await;
     let (json, org) = lookup(&server, "demo").await;
     assert_eq!(
         json.as_object().unwrap().len(),
@@ -191,7 +195,8 @@ async fn org_create_takes_the_settings_and_org_list_shows_them() {
             "--console-url",
             "https://console.acme.example/start",
         ],
-    );
+    )
+    .await;
     let org = lookup(&server, "acme").await.1;
     assert_eq!(
         org.logo_url.as_deref(),
@@ -204,7 +209,7 @@ async fn org_create_takes_the_settings_and_org_list_shows_them() {
         Some("https://console.acme.example/start")
     );
 
-    let list = cli_ok(&server, &["org", "list"]);
+    let list = cli_ok(&server, &["org", "list"]).await;
     let acme = list.lines().find(|l| l.contains("\tacme\t")).unwrap();
     for shown in [
         "logo=https://cdn.example/acme.png",
@@ -222,7 +227,9 @@ async fn org_create_takes_the_settings_and_org_list_shows_them() {
 #[tokio::test]
 async fn an_accent_that_fails_aa_is_kept_with_a_warning() {
     let server = start().await;
-    let out = server.cli(&["org", "settings", "--org", "demo", "--accent-color", "#fc0"]);
+    let out = server
+        .cli(&["org", "settings", "--org", "demo", "--accent-color", "#fc0"])
+        .await;
     assert!(out.status.success());
     let warning = String::from_utf8(out.stderr).unwrap();
     assert!(warning.contains("WCAG AA"), "{warning}");
@@ -237,7 +244,7 @@ async fn an_accent_that_fails_aa_is_kept_with_a_warning() {
 #[tokio::test]
 async fn the_cli_refuses_bad_values_and_changes_nothing() {
     let server = start().await;
-    brand_the_demo(&server);
+    brand_the_demo(&server).await;
     let before = lookup(&server, "demo").await.0;
     let long = format!("https://cdn.example/{}", "a".repeat(2048));
     for (flag, value, why) in [
@@ -283,7 +290,7 @@ async fn the_cli_refuses_bad_values_and_changes_nothing() {
         ("--console-url", "http://console.example/", "localhost"),
         ("--console-url", "https://console.example/home?x=1", "query"),
     ] {
-        let error = cli_refused(&server, &["org", "settings", "--org", "demo", flag, value]);
+        let error = cli_refused(&server, &["org", "settings", "--org", "demo", flag, value]).await;
         assert!(error.contains(flag), "{flag} {value:?}: {error}");
         assert!(error.contains(why), "{flag} {value:?}: {why} in {error}");
     }
@@ -300,7 +307,8 @@ async fn the_cli_refuses_bad_values_and_changes_nothing() {
             "--accent-color",
             "#000",
         ],
-    );
+    )
+    .await;
     assert_eq!(lookup(&server, "demo").await.0, before);
     // org create checks them the same way, and creates nothing.
     let error = cli_refused(
@@ -315,7 +323,8 @@ async fn the_cli_refuses_bad_values_and_changes_nothing() {
             "--console-url",
             "javascript:alert(1)",
         ],
-    );
+    )
+    .await;
     assert!(error.contains("--console-url"), "{error}");
     let resp = server.get("/api/v1/organizations/acme").await;
     assert_eq!(resp.status(), 404);
@@ -324,7 +333,7 @@ async fn the_cli_refuses_bad_values_and_changes_nothing() {
 #[tokio::test]
 async fn the_openapi_document_describes_every_field_the_lookup_answers() {
     let server = start().await;
-    brand_the_demo(&server);
+    brand_the_demo(&server).await;
     let doc: Value = server
         .get("/api/v1/openapi.json")
         .await

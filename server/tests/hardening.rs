@@ -140,7 +140,9 @@ async fn an_organization_may_keep_members_locked_until_an_administrator_unlocks(
     server.clock.advance(7 * 86400);
     let problem = refused_as_locked(&server).await;
     assert_eq!(problem.retry_after, None);
-    let out = server.cli(&["member", "unlock", "--org", "demo", "--username", "alex"]);
+    let out = server
+        .cli(&["member", "unlock", "--org", "demo", "--username", "alex"])
+        .await;
     assert!(out.status.success(), "{out:?}");
     assert_eq!(log_in(&server, "alex", ALEX_PASSWORD).await.status(), 200);
 }

@@ -191,7 +191,9 @@ async fn the_lock_email_is_in_the_language_of_the_failing_flow() {
     );
 
     // Locked until an administrator unlocks: said in French too.
-    let out = server.cli(&["member", "unlock", "--org", "demo", "--username", "alex"]);
+    let out = server
+        .cli(&["member", "unlock", "--org", "demo", "--username", "alex"])
+        .await;
     assert!(out.status.success(), "{out:?}");
     server
         .settings(SettingsChange {

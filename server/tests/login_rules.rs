@@ -372,7 +372,7 @@ async fn consecutive_failures_lock_and_only_a_correct_password_reveals_it() {
     .await;
 
     // The admin CLI unlocks, on the same data file the server uses.
-    unlock_with_cli(&server, "alex");
+    unlock_with_cli(&server, "alex").await;
     assert_eq!(server.password(&flow, ALEX_PASSWORD).await.status(), 200);
 }
 
@@ -1108,29 +1108,33 @@ async fn a_recovery_code_works_once() {
     assert_eq!(resp.status(), 200);
 }
 
-fn unlock_with_cli(server: &TestServer, username: &str) {
-    let out = server.cli(&["member", "unlock", "--org", "demo", "--username", username]);
+async fn unlock_with_cli(server: &TestServer, username: &str) {
+    let out = server
+        .cli(&["member", "unlock", "--org", "demo", "--username", username])
+        .await;
     assert!(out.status.success(), "{out:?}");
 }
 
 #[tokio::test]
 async fn the_session_lists_pending_requirements_and_an_overdue_grace_period_locks() {
     let server = start().await;
-    let out = server.cli(&[
-        "org",
-        "settings",
-        "--org",
-        "demo",
-        "--enforce-mfa",
-        "true",
-        "--enforce-password-renewal",
-        "true",
-        "--grace-days",
-        "3",
-        // Sessions that outlast the grace period, so the call after it meets the lock.
-        "--session-hours",
-        "720",
-    ]);
+    let out = server
+        .cli(&[
+            "org",
+            "settings",
+            "--org",
+            "demo",
+            "--enforce-mfa",
+            "true",
+            "--enforce-password-renewal",
+            "true",
+            "--grace-days",
+            "3",
+            // Sessions that outlast the grace period, so the call after it meets the lock.
+            "--session-hours",
+            "720",
+        ])
+        .await;
     assert!(out.status.success(), "{out:?}");
 
     let flow = server.flow_for("alex").await;
@@ -1164,7 +1168,7 @@ async fn the_session_lists_pending_requirements_and_an_overdue_grace_period_lock
     .await;
 
     // An administrator unlocks: a new grace period starts with the next login.
-    unlock_with_cli(&server, "alex");
+    unlock_with_cli(&server, "alex").await;
     let flow = server.flow_for("alex").await;
     assert_eq!(server.password(&flow, ALEX_PASSWORD).await.status(), 200);
     let session: Session = server.get("/api/v1/session").await.json().await.unwrap();
@@ -1186,16 +1190,18 @@ async fn usernames_match_whatever_their_case() {
     let flow = server.flow_for("ALEX").await;
     assert_eq!(server.password(&flow, ALEX_PASSWORD).await.status(), 200);
     // And no second member can take the name in another case.
-    let out = server.cli(&[
-        "member",
-        "create",
-        "--org",
-        "demo",
-        "--username",
-        "SAM",
-        "--email",
-        "impostor@demo.example",
-    ]);
+    let out = server
+        .cli(&[
+            "member",
+            "create",
+            "--org",
+            "demo",
+            "--username",
+            "SAM",
+            "--email",
+            "impostor@demo.example",
+        ])
+        .await;
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("exists already"));
 }

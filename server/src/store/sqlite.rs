@@ -27,20 +27,25 @@ impl SqliteStore {
             // would tell a known username (whose failure count is written) from an unknown one.
             .synchronous(SqliteSynchronous::Normal)
             .foreign_keys(true);
-        let pool = SqlitePoolOptions::new()
-            .max_connections(4)
-            .connect_with(options)
-            .await?;
-        // Servers (or admin commands) starting together on a new file would each try to create
-        // the tables: one migrates while it holds a lock on a file beside the database, the
-        // others wait, then find nothing left to do.
+        // Servers (or admin commands) starting together on a new file would each try to switch
+        // it to WAL and create the tables: one connects and migrates while it holds a lock on
+        // a file beside the database, the others wait, then find nothing left to do. (Two
+        // connections switching a new file's journal mode at once can fail at once, "database
+        // is locked", without waiting for each other.)
         let lock = std::fs::File::create(lock_path(path))?;
         // Waiting for the lock blocks a thread: not one of the runtime's.
         let lock = tokio::task::spawn_blocking(move || lock.lock().map(|()| lock)).await??;
-        let migrated = sqlx::migrate!("./migrations/sqlite").run(&pool).await;
+        let opened = async {
+            let pool = SqlitePoolOptions::new()
+                .max_connections(4)
+                .connect_with(options)
+                .await?;
+            sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
+            Ok::<_, crate::error::Error>(pool)
+        }
+        .await;
         lock.unlock()?;
-        migrated?;
-        Ok(Self { pool })
+        Ok(Self { pool: opened? })
     }
 }
 

@@ -278,11 +278,17 @@ impl TestServer {
     }
 
     /// Runs the admin CLI on this server's database.
-    pub fn cli(&self, args: &[&str]) -> std::process::Output {
-        std::process::Command::new(env!("CARGO_BIN_EXE_member-login-server"))
+    /// Runs the admin CLI against this server's database. The wait for it is off the test's
+    /// runtime, so the server keeps serving (and finishing its queries) meanwhile, as a real
+    /// one would: a test thread blocked on the child could leave a query of the server's
+    /// half-read, holding SQLite's write lock, and the CLI waiting for it.
+    pub async fn cli(&self, args: &[&str]) -> std::process::Output {
+        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_member-login-server"));
+        command
             .args(["--database-url", &self.database.url])
-            .args(args)
-            .output()
+            .args(args);
+        tokio::task::spawn_blocking(move || command.output().unwrap())
+            .await
             .unwrap()
     }
 }
