@@ -157,8 +157,9 @@ pub struct Email {
     pub body: String,
 }
 
-/// The app's code step with the code filled in, opened in the member's language (English is
-/// the app's own choice when the link names none).
+/// The app's code step with the code filled in, opened in the member's language (named in the
+/// link for every language, so a browser whose own languages differ still opens it in the
+/// one the member used).
 pub fn code_link(
     app_url: &str,
     organization_alias: &str,
@@ -169,10 +170,8 @@ pub fn code_link(
     let mut link = format!(
         "{app_url}/login/code?organization={organization_alias}&flow={flow_id}&code={code}"
     );
-    if language != Language::En {
-        link.push_str("&lang=");
-        link.push_str(language.code());
-    }
+    link.push_str("&lang=");
+    link.push_str(language.code());
     link
 }
 
@@ -332,7 +331,7 @@ mod tests {
         let link = code_link("https://app", "acme", "f", "123456", en);
         assert_eq!(
             link,
-            "https://app/login/code?organization=acme&flow=f&code=123456"
+            "https://app/login/code?organization=acme&flow=f&code=123456&lang=en"
         );
         assert_eq!(
             code_email(en, "kim", "Acme", "123456", &link),
