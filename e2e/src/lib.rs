@@ -114,6 +114,12 @@ impl Server {
     /// The body of the `nth` email (1 = the oldest) to `email`, once it has arrived: the
     /// server sends email in the background, so this polls the dev mailbox.
     pub async fn email(&self, email: &str, nth: usize) -> String {
+        as_str(&self.email_message(email, nth).await["body"]).to_owned()
+    }
+
+    /// The `nth` email (1 = the oldest) to `email` as the dev mailbox lists it (`subject`,
+    /// `body`, …), once it has arrived.
+    pub async fn email_message(&self, email: &str, nth: usize) -> Value {
         let url = format!("{}/api/v1/dev/mailbox", self.base);
         let deadline = Instant::now() + WAIT;
         loop {
@@ -130,7 +136,7 @@ impl Server {
                 .await
                 .expect("the dev mailbox answers a JSON array");
             if mails.len() >= nth {
-                return as_str(&mails[mails.len() - nth]["body"]).to_owned();
+                return mails[mails.len() - nth].clone();
             }
             assert!(
                 Instant::now() < deadline,
@@ -346,7 +352,9 @@ impl Session {
             .await;
     }
 
-    async fn wait_for_text_where(&self, css: &str, what: &str, ok: impl Fn(&str) -> bool) {
+    /// Waits until the text of the element matching `css` passes `ok`; `what` says what was
+    /// awaited when it never does.
+    pub async fn wait_for_text_where(&self, css: &str, what: &str, ok: impl Fn(&str) -> bool) {
         let deadline = Instant::now() + WAIT;
         let mut last = String::new();
         while Instant::now() < deadline {
@@ -424,9 +432,67 @@ impl Session {
             .unwrap_or_else(|e| panic!("cannot write {}: {e}", file.display()));
     }
 
+    /// Runs a Chrome DevTools Protocol command through chromedriver's passthrough
+    /// (`goog/cdp/execute`) and returns its result. Chromium only.
+    pub async fn devtools(&self, cmd: &'static str, params: Value) -> Value {
+        self.client
+            .issue_cmd(DevTools { cmd, params })
+            .await
+            .unwrap_or_else(|e| panic!("DevTools command {cmd} failed: {e}"))
+    }
+
+    /// Emulates CSS media features, e.g. `[("prefers-color-scheme", "dark")]` or
+    /// `[("forced-colors", "active")]`, for this tab and the pages it loads next (Chromium
+    /// only), and checks that the page sees them.
+    pub async fn emulate_media(&self, features: &[(&str, &str)]) {
+        let list: Vec<Value> = features
+            .iter()
+            .map(|(name, value)| json!({ "name": name, "value": value }))
+            .collect();
+        self.devtools("Emulation.setEmulatedMedia", json!({ "features": list }))
+            .await;
+        for (name, value) in features {
+            let query = format!("({name}: {value})");
+            let matches = self
+                .client
+                .execute(
+                    "return matchMedia(arguments[0]).matches",
+                    vec![json!(query)],
+                )
+                .await
+                .expect("matchMedia answers");
+            assert_eq!(matches, json!(true), "{query} is not emulated");
+        }
+    }
+
     /// Ends the browser session (geckodriver and WebKitWebDriver want this before exit).
     pub async fn close(self) {
         let _ = self.client.close().await;
+    }
+}
+
+/// A DevTools Protocol command, sent through chromedriver's `POST /session/{id}/goog/cdp/execute`.
+#[derive(Debug)]
+struct DevTools {
+    cmd: &'static str,
+    params: Value,
+}
+
+impl fantoccini::wd::WebDriverCompatibleCommand for DevTools {
+    fn endpoint(
+        &self,
+        base_url: &url::Url,
+        session_id: Option<&str>,
+    ) -> Result<url::Url, url::ParseError> {
+        base_url.join(&format!(
+            "session/{}/goog/cdp/execute",
+            session_id.unwrap_or_default()
+        ))
+    }
+
+    fn method_and_body(&self, _request_url: &url::Url) -> (http::Method, Option<String>) {
+        let body = json!({ "cmd": self.cmd, "params": self.params });
+        (http::Method::POST, Some(body.to_string()))
     }
 }
 

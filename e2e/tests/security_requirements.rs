@@ -76,6 +76,10 @@ async fn requirements(browser: Browser) {
     session.wait_for_text("h1", "Enable MFA").await;
     session.element(".qr svg").await;
     session.click("details summary").await;
+    // The key shows once the details have opened (WebKitGTK opens them a moment later).
+    session
+        .wait_for_text_where("#mfa-key", "showed the key", |t| !t.trim().is_empty())
+        .await;
     let key = session.element("#mfa-key").await.text().await.unwrap();
     let secret = totp::base32_decode(&key).expect("the key is base32");
     assert_eq!(secret.len(), 20);
