@@ -54,7 +54,9 @@ export function sizesChart(sizes, compared = []) {
       }
     });
   }
-  const left = 250, right = WIDTH - 90, top = 90, rowH = 26;
+  // Room on the left for the longest name (at most about 7.6 px a character at 13 px, bold).
+  const left = Math.max(200, 30 + 7.6 * Math.max(...rows.map((r) => (r.name ?? '').length)));
+  const width = left + WIDTH - 290, right = width - 90, top = 90, rowH = 26;
   const max = Math.max(kib(FIRST_LOAD_BROTLI_BUDGET) * 1.1, ...rows.filter((r) => r.bytes).map((r) => kib(r.bytes)));
   const x = (k) => left + (k / max) * (right - left);
   const bottom = top + rows.length * rowH;
@@ -78,7 +80,7 @@ export function sizesChart(sizes, compared = []) {
   const bx = x(kib(FIRST_LOAD_BROTLI_BUDGET));
   body.push(`<line x1="${bx}" y1="${top - 20}" x2="${bx}" y2="${bottom}" stroke="${BUDGET}" stroke-width="1.5" stroke-dasharray="5 4"/>`);
   body.push(text(bx - 4, top - 10, `budget ${kib(FIRST_LOAD_BROTLI_BUDGET)} KiB per page`, `text-anchor="end" fill="${BUDGET}" font-size="11"`));
-  return frame(bottom + 34, 'Download size of each page\'s first load (brotli)', body);
+  return frame(bottom + 34, 'Download size of each page\'s first load (brotli)', body, width);
 }
 
 /** Grouped bars: this build, any build measured beside it, and the static form: Lighthouse FCP
@@ -101,8 +103,9 @@ export function timingsChart(results) {
     { name: 'app running', how: 'slow 4G, 4× CPU', target: results.targets?.runningRatio,
       bars: [...builds.map((b) => bar(b, b.interactive.app.live)), { label: 'static form', fill: FLOOR, ms: form.exists }] },
   ];
-  const barW = 62, gap = 6;
-  const groupWs = groups.map((g) => g.bars.length * (barW + gap) + (g.target ? 70 : 40));
+  const barW = builds.length > 1 ? 56 : 62, gap = 6;
+  // Wide enough for the bars, the target's label and the line under the group's name.
+  const groupWs = groups.map((g) => Math.max(190, g.bars.length * (barW + gap) + (g.target ? 70 : 40)));
   const left = 60, top = 80, bottom = 300;
   const width = Math.max(WIDTH, left + groupWs.reduce((a, b) => a + b, 0) + 20);
   const right = width - 20;
