@@ -75,6 +75,20 @@ fn tab_storage() -> Option<web_sys::Storage> {
     web_sys::window()?.session_storage().ok()?
 }
 
+const TAB_LANGUAGE: &str = "member-login.lang-of-tab";
+
+/// Keeps the language a `?lang=` named, for the rest of this tab's visit.
+pub fn keep_tab_language(code: &str) {
+    if let Some(storage) = tab_storage() {
+        let _ = storage.set_item(TAB_LANGUAGE, code);
+    }
+}
+
+/// The language a `?lang=` named earlier in this tab, if any.
+pub fn tab_language() -> Option<String> {
+    tab_storage()?.get_item(TAB_LANGUAGE).ok()?
+}
+
 /// Keeps the page to return to after this tab's login (the `return_to` it was opened with;
 /// checked only when used), or forgets it with `None`.
 pub fn keep_return_to(url: Option<&str>) {

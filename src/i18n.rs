@@ -73,8 +73,8 @@ impl Lang {
     }
 }
 
-/// The language to speak: the member's choice on this device, else `?lang=`, else the first of
-/// the browser's languages the app speaks, else English.
+/// The language to speak: the member's choice on this device, else `?lang=` (this tab's, once
+/// given), else the first of the browser's languages the app speaks, else English.
 pub fn choose(stored: Option<&str>, query: Option<&str>, browser: &[String]) -> Lang {
     stored
         .and_then(Lang::from_tag)
@@ -147,6 +147,16 @@ fn initial() -> Lang {
         .iter()
         .filter_map(|tag| tag.as_string())
         .collect();
+    // A `?lang=` (the email's link, a console's link) holds for the rest of this tab's visit:
+    // the steps' own addresses do not carry it, and a reload or the account page must not
+    // fall back to the browser's language.
+    let query = match query.as_deref().and_then(Lang::from_tag) {
+        Some(lang) => {
+            crate::device::keep_tab_language(lang.code());
+            Some(lang.code().to_owned())
+        }
+        None => crate::device::tab_language(),
+    };
     let lang = choose(
         crate::device::remembered_language().as_deref(),
         query.as_deref(),

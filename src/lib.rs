@@ -37,6 +37,9 @@ pub fn AccountApp() -> impl IntoView {
 /// A page of the app: the router, the state every step shares, and the step its path names.
 #[allow(non_snake_case)]
 fn Page(step_view: fn(&str) -> AnyView) -> impl IntoView {
+    // The language is chosen now, while the address still holds any `?lang=` (a step may
+    // rewrite it as it opens: the email link's code step does).
+    let _ = i18n::lang_untracked();
     let state = state::LoginState::default();
     provide_context(state);
     // The Organization's accent colour, once it is known, where it is readable (AA contrast

@@ -572,7 +572,6 @@ in_every_browser!(
 /// device, whose browser speaks English (it shows the code to type where the login waits),
 /// and in the browser that asked for the code (which the link logs in).
 #[tokio::test]
-#[ignore = "the code step drops `lang` from its address before the app reads it (src/steps/code.rs)"]
 async fn the_code_emails_link_opens_the_app_in_its_language() {
     let server = Server::start().await;
     let session = Session::start(Browser::Chromium).await;
