@@ -3,6 +3,7 @@
 //! WebKitGTK drops the `Secure` session cookie over plain http, even on loopback. Every process
 //! started here is killed when its handle drops.
 
+use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
@@ -46,21 +47,27 @@ fn server_binary() -> PathBuf {
 
 impl Server {
     pub async fn start() -> Server {
-        let binary = server_binary();
         let dist = env_or("MEMBER_LOGIN_DIST", workspace_root().join("dist"));
         assert!(
             dist.join("index.html").is_file(),
             "{} has no index.html: build the app with trunk first",
             dist.display()
         );
+        Server::launch(&[OsStr::new("--dist"), dist.as_os_str()]).await
+    }
+
+    /// The reference server on a fresh database in a folder of its own, over HTTPS with a
+    /// certificate made for it, the demo Organization and the dev mailbox, with `extra`
+    /// arguments to `serve`; ready once it says where it listens.
+    async fn launch(extra: &[&OsStr]) -> Server {
+        let binary = server_binary();
         let data = tempfile::tempdir().expect("temporary folder");
         let (cert, key, trusted) = self_signed_certificate(data.path());
         let mut process = Command::new(&binary)
             .arg("--data")
             .arg(data.path().join("e2e.sqlite3"))
             .args(["serve", "--listen", "127.0.0.1:0", "--dev", "--demo"])
-            .arg("--dist")
-            .arg(&dist)
+            .args(extra)
             .arg("--tls-cert")
             .arg(cert)
             .arg("--tls-key")
@@ -541,45 +548,14 @@ impl Server {
     /// origin (`--cors-origin`), and email links to it (`--app-url`). Otherwise as
     /// [`Server::start`]: HTTPS, a fresh database, the demo Organization, the dev mailbox.
     pub async fn start_api_for(app_origin: &str) -> Server {
-        let binary = server_binary();
-        let data = tempfile::tempdir().expect("temporary folder");
-        let (cert, key, trusted) = self_signed_certificate(data.path());
-        let mut process = Command::new(&binary)
-            .arg("--data")
-            .arg(data.path().join("e2e.sqlite3"))
-            .args(["serve", "--listen", "127.0.0.1:0", "--dev", "--demo"])
-            .args(["--cors-origin", app_origin, "--app-url", app_origin])
-            .arg("--tls-cert")
-            .arg(cert)
-            .arg("--tls-key")
-            .arg(key)
-            .stdout(Stdio::piped())
-            .kill_on_drop(true)
-            .spawn()
-            .unwrap_or_else(|e| panic!("cannot start {}: {e}", binary.display()));
-        let mut lines = BufReader::new(process.stdout.take().unwrap()).lines();
-        let base = tokio::time::timeout(WAIT, async {
-            while let Some(line) = lines.next_line().await.unwrap() {
-                if let Some(url) = line.strip_prefix("Member Login is listening on ") {
-                    return url.trim_end_matches('/').to_owned();
-                }
-            }
-            panic!("the server stopped before listening");
-        })
+        let origin = OsStr::new(app_origin);
+        Server::launch(&[
+            OsStr::new("--cors-origin"),
+            origin,
+            OsStr::new("--app-url"),
+            origin,
+        ])
         .await
-        .expect("the server did not start in time");
-        tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-        let http = reqwest::Client::builder()
-            .tls_built_in_root_certs(false)
-            .add_root_certificate(trusted)
-            .build()
-            .expect("an HTTP client");
-        Server {
-            base,
-            http,
-            _process: process,
-            _data: data,
-        }
     }
 }
 
