@@ -146,6 +146,22 @@ if [ "$want" = test ]; then
   fi
 fi
 
+# --- OpenSSL headers and pkg-config (Debian packages) --------------------------
+# The server's WebAuthn library (passkeys, webauthn-rs) links OpenSSL: every mode builds the
+# server (the run command, the tests, the benchmarks).
+absent=()
+command -v pkg-config >/dev/null 2>&1 || absent+=(pkg-config)
+if ! { command -v pkg-config >/dev/null 2>&1 && pkg-config --exists openssl; }; then
+  dpkg -s libssl-dev >/dev/null 2>&1 || absent+=(libssl-dev)
+fi
+if [ ${#absent[@]} -eq 0 ]; then
+  ok "OpenSSL headers and pkg-config"
+elif is_root && has_apt; then
+  apt_install "${absent[@]}"
+else
+  need_by_hand "the Debian packages ${absent[*]} (sudo apt-get install ${absent[*]}), or OpenSSL's headers and pkg-config from your system"
+fi
+
 # --- PostgreSQL server (Debian package) --------------------------------------
 # The tests (and the benchmarks) run a throwaway cluster with it: see scripts/postgres.sh.
 if [ "$want" = test ] || [ "$want" = bench ] || [ "$want" = server ]; then

@@ -67,6 +67,23 @@ pub struct Flow {
     pub code: Option<CodeStatus>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub messages: Vec<FlowMessage>,
+    /// At `second_factor`: what the member has set up to answer it, in the order to offer it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub second_factors: Vec<SecondFactorMethod>,
+}
+
+/// A way to answer the second-factor step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SecondFactorMethod {
+    /// A passkey (`POST …/passkey/options`, then `POST …/passkey`).
+    Passkey,
+    /// A code from an authenticator app.
+    Totp,
+    /// One of the recovery codes given with the authenticator.
+    RecoveryCode,
+    #[serde(other)]
+    Unknown,
 }
 
 /// `POST /api/v1/flows`.

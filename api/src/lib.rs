@@ -6,6 +6,7 @@ pub mod branding;
 pub mod flow;
 pub mod handoff;
 pub mod organization;
+pub mod passkey;
 pub mod problem;
 pub mod session;
 
@@ -36,7 +37,7 @@ pub const SESSION_COOKIE: &str = "__Host-member-login-session";
 pub const CODE_LENGTH: usize = 6;
 
 /// The path of one step of flow `id`: `step` is `""` (the flow itself), `"username"`, `"code"`,
-/// `"code/verify"`, `"password"` or `"second-factor"`.
+/// `"code/verify"`, `"password"`, `"second-factor"`, `"passkey/options"` or `"passkey"`.
 pub fn flow_path(id: &str, step: &str) -> String {
     if step.is_empty() {
         format!("{FLOWS_PATH}/{id}")

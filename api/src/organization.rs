@@ -10,6 +10,12 @@ pub enum LoginMethod {
     EmailCode,
     /// The member's password.
     Password,
+    /// A passkey (WebAuthn), asked for after the Organization step with no username to type; it
+    /// also serves as the second factor, and members may add passkeys only where it is enabled.
+    Passkey,
+    /// A method this app version does not know yet: not offered.
+    #[serde(other)]
+    Unknown,
 }
 
 /// What the login API tells anyone about an Organization: nothing more than a login page needs.

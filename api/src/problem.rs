@@ -61,6 +61,16 @@ pub enum ProblemCode {
     PasswordRejected,
     /// A sensitive change (password, MFA) needs a recent login: log in again, then retry.
     ReauthenticationRequired,
+    /// The passkey offered is not one of this Organization's members' (never added, or
+    /// removed).
+    PasskeyNotRecognized,
+    /// The passkey offered belongs to a member of another Organization.
+    PasskeyOfAnotherOrganization,
+    /// The passkey's answer did not check out: no challenge (none asked for, already used or
+    /// expired), another origin, a bad signature, or no user verification. Ask again.
+    PasskeyRefused,
+    /// The passkey name is empty, too long, or has control characters.
+    InvalidPasskeyName,
     /// Something failed on the server; trying again later may work.
     Internal,
     /// The server is too busy to answer now; `retry_after` (and the `Retry-After` header) says
@@ -74,7 +84,7 @@ pub enum ProblemCode {
 impl ProblemCode {
     /// Every code the server can answer (all but `Unknown`), for documents and tests that
     /// must list them all.
-    pub const ALL: [ProblemCode; 25] = [
+    pub const ALL: [ProblemCode; 29] = [
         Self::InvalidOrganization,
         Self::OrganizationNotFound,
         Self::NotFound,
@@ -98,6 +108,10 @@ impl ProblemCode {
         Self::Unauthenticated,
         Self::PasswordRejected,
         Self::ReauthenticationRequired,
+        Self::PasskeyNotRecognized,
+        Self::PasskeyOfAnotherOrganization,
+        Self::PasskeyRefused,
+        Self::InvalidPasskeyName,
         Self::Internal,
         Self::ServiceBusy,
     ];
@@ -111,8 +125,13 @@ impl ProblemCode {
             | Self::InvalidCodeFormat
             | Self::CodeExpired
             | Self::MethodNotEnabled
-            | Self::PasswordRejected => 400,
-            Self::InvalidCredentials | Self::Unauthenticated => 401,
+            | Self::PasswordRejected
+            | Self::InvalidPasskeyName => 400,
+            Self::InvalidCredentials
+            | Self::Unauthenticated
+            | Self::PasskeyNotRecognized
+            | Self::PasskeyOfAnotherOrganization
+            | Self::PasskeyRefused => 401,
             Self::AccountLocked | Self::CsrfRejected | Self::ReauthenticationRequired => 403,
             Self::OrganizationNotFound | Self::NotFound | Self::FlowNotFound => 404,
             Self::MethodNotAllowed => 405,

@@ -40,7 +40,11 @@ pub async fn seed(db: &Db) -> Result<()> {
         id: ORGANIZATION_ID.into(),
         alias: ORGANIZATION_ALIAS.into(),
         name: ORGANIZATION_NAME.into(),
-        login_methods: vec![LoginMethod::EmailCode, LoginMethod::Password],
+        login_methods: vec![
+            LoginMethod::EmailCode,
+            LoginMethod::Password,
+            LoginMethod::Passkey,
+        ],
         max_failed_logins: 5,
         session_seconds: 12 * 3600,
         // The journey the product was made for: after the first login, update the password

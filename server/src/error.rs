@@ -68,6 +68,9 @@ pub enum Error {
     Email(#[from] lettre::error::Error),
     #[error("{0}")]
     Io(#[from] std::io::Error),
+    /// Passkeys: the relying party could not be set up, or a ceremony's state not written.
+    #[error("passkeys: {0}")]
+    Config(String),
 }
 
 fn pem_message(

@@ -3,7 +3,7 @@
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{DefaultBodyLimit, Query, State};
 use axum::http::{header, HeaderName, HeaderValue, Method};
-use axum::routing::{get, post};
+use axum::routing::{get, patch, post};
 use axum::{middleware, Json, Router};
 use member_login_api::{Organization, OrganizationKey, ProblemCode, API_PREFIX, CSRF_HEADER};
 use tower_http::cors::{AllowOrigin, CorsLayer};
@@ -12,7 +12,7 @@ use crate::error::Error;
 use crate::problem::ApiPath;
 use crate::state::AppState;
 use crate::store::StoredEmail;
-use crate::{account, guard, login, session, static_files, Config};
+use crate::{account, guard, login, passkeys, session, static_files, Config};
 
 /// Request bodies are small JSON documents; anything larger is refused with 413.
 pub const BODY_LIMIT: usize = 16 * 1024;
@@ -30,10 +30,18 @@ pub fn router(state: AppState, config: &Config) -> Router {
         .route("/flows/{id}/code/verify", post(login::verify_code))
         .route("/flows/{id}/password", post(login::password))
         .route("/flows/{id}/second-factor", post(login::second_factor))
+        .route("/flows/{id}/passkey/options", post(login::passkey::options))
+        .route("/flows/{id}/passkey", post(login::passkey::login))
         .route("/session", get(session::current).delete(session::logout))
         .route("/session/password", post(account::change_password))
         .route("/session/mfa", post(account::start_mfa))
         .route("/session/mfa/verify", post(account::verify_mfa))
+        .route("/session/passkeys", get(passkeys::list).post(passkeys::add))
+        .route("/session/passkeys/options", post(passkeys::options))
+        .route(
+            "/session/passkeys/{id}",
+            patch(passkeys::rename).delete(passkeys::remove),
+        )
         .route("/dev/mailbox", get(dev_mailbox))
         .route(
             "/openapi.json",
@@ -72,7 +80,7 @@ fn cors(origins: &[String]) -> CorsLayer {
     CorsLayer::new()
         .allow_origin(AllowOrigin::list(origins))
         .allow_credentials(true)
-        .allow_methods([Method::GET, Method::POST, Method::DELETE])
+        .allow_methods([Method::GET, Method::POST, Method::PATCH, Method::DELETE])
         .allow_headers([header::CONTENT_TYPE, HeaderName::from_static(CSRF_HEADER)])
         .expose_headers([header::RETRY_AFTER])
 }

@@ -15,6 +15,7 @@ pub mod login;
 pub mod mail;
 pub mod mail_text;
 pub mod model;
+pub mod passkeys;
 pub mod problem;
 pub mod requirements;
 pub mod secrets;
@@ -54,6 +55,9 @@ pub struct Config {
     pub app_url: Option<String>,
     /// Origins of an app hosted elsewhere that may call the API (CORS, with credentials).
     pub cors_origins: Vec<String>,
+    /// The WebAuthn relying party ID of passkeys; by default the app URL's host (`localhost`
+    /// for an IP address). See [`passkeys::relying_party`].
+    pub passkey_rp_id: Option<String>,
     /// Answer the dev mailbox endpoint (never in production).
     pub dev_mode: bool,
     /// Send email through this SMTP server; otherwise into the outbox and the terminal.
@@ -97,6 +101,14 @@ pub fn app(db: Db, config: &Config, local: SocketAddr) -> Result<Router> {
         allowed_origins.push(format!("{scheme}://127.0.0.1:{}", local.port()));
     }
     allowed_origins.extend(config.cors_origins.iter().cloned());
+    let app_url = config
+        .app_url
+        .clone()
+        .unwrap_or(own)
+        .trim_end_matches('/')
+        .to_owned();
+    let webauthn =
+        passkeys::relying_party(&app_url, config.passkey_rp_id.as_deref(), &allowed_origins)?;
     let mail = MailQueue::new(db.clone(), config.clock.clone());
     mail.spawn_worker(Mailer::new(config.smtp.as_ref())?);
     spawn_clean_up(db.clone(), config.clock.clone());
@@ -108,12 +120,8 @@ pub fn app(db: Db, config: &Config, local: SocketAddr) -> Result<Router> {
         passwords: PasswordChecker::default(),
         allowed_origins,
         trusted_proxies: config.trusted_proxies.clone(),
-        app_url: config
-            .app_url
-            .clone()
-            .unwrap_or(own)
-            .trim_end_matches('/')
-            .to_owned(),
+        app_url,
+        webauthn,
         dev_mode: config.dev_mode,
     });
     Ok(http::router(state, config))

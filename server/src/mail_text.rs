@@ -83,11 +83,19 @@ pub struct Texts {
     pub mfa_enabled_subject: &'static str,
     /// `{username}`, `{org}`.
     pub mfa_enabled_body: &'static str,
+    /// `{passkey}`.
+    pub passkey_added_subject: &'static str,
+    /// `{username}`, `{org}`, `{passkey}`.
+    pub passkey_added_body: &'static str,
+    /// `{passkey}`.
+    pub passkey_removed_subject: &'static str,
+    /// `{username}`, `{org}`, `{passkey}`.
+    pub passkey_removed_body: &'static str,
 }
 
 impl Texts {
     /// Each text with the name of its field, for the checks that every language is complete.
-    pub fn all(&self) -> [(&'static str, &'static str); 10] {
+    pub fn all(&self) -> [(&'static str, &'static str); 14] {
         [
             ("code_subject", self.code_subject),
             ("code_body", self.code_body),
@@ -99,6 +107,10 @@ impl Texts {
             ("password_changed_body", self.password_changed_body),
             ("mfa_enabled_subject", self.mfa_enabled_subject),
             ("mfa_enabled_body", self.mfa_enabled_body),
+            ("passkey_added_subject", self.passkey_added_subject),
+            ("passkey_added_body", self.passkey_added_body),
+            ("passkey_removed_subject", self.passkey_removed_subject),
+            ("passkey_removed_body", self.passkey_removed_body),
         ]
     }
 }
@@ -122,6 +134,14 @@ const EN: Texts = Texts {
     mfa_enabled_body: "Hello {username},\n\nIn {org}, an authenticator app was set up as the \
         second factor of your account, with new recovery codes.\n\nIf this was not you, \
         contact an administrator of your Organization at once.\n",
+    passkey_added_subject: "A passkey was added: {passkey}",
+    passkey_added_body: "Hello {username},\n\nIn {org}, the passkey \"{passkey}\" was added to \
+        your account: it can now log you in.\n\nIf this was not you, contact an administrator \
+        of your Organization at once.\n",
+    passkey_removed_subject: "A passkey was removed: {passkey}",
+    passkey_removed_body: "Hello {username},\n\nIn {org}, the passkey \"{passkey}\" was removed \
+        from your account: it can no longer log you in.\n\nIf this was not you, contact an \
+        administrator of your Organization at once.\n",
 };
 
 // French typography, as in the app's locales/fr.toml: a no-break space (U+00A0) before « : ».
@@ -148,6 +168,14 @@ const FR: Texts = Texts {
         configurée comme deuxième facteur de votre compte dans {org}, avec de nouveaux codes \
         de récupération.\n\nSi ce n'était pas vous, contactez immédiatement un administrateur \
         de votre Organisation.\n",
+    passkey_added_subject: "Une clé d'accès a été ajoutée\u{a0}: {passkey}",
+    passkey_added_body: "Bonjour {username},\n\nLa clé d'accès «\u{a0}{passkey}\u{a0}» a été \
+        ajoutée à votre compte dans {org}\u{a0}: elle peut désormais vous connecter.\n\nSi ce \
+        n'était pas vous, contactez immédiatement un administrateur de votre Organisation.\n",
+    passkey_removed_subject: "Une clé d'accès a été supprimée\u{a0}: {passkey}",
+    passkey_removed_body: "Bonjour {username},\n\nLa clé d'accès «\u{a0}{passkey}\u{a0}» a été \
+        supprimée de votre compte dans {org}\u{a0}: elle ne peut plus vous connecter.\n\nSi ce \
+        n'était pas vous, contactez immédiatement un administrateur de votre Organisation.\n",
 };
 
 /// An email to queue.
@@ -244,6 +272,31 @@ pub fn mfa_enabled_email(language: Language, username: &str, org: &str) -> Email
     }
 }
 
+/// The email telling a member that the passkey named `passkey` was added to their account.
+pub fn passkey_added_email(language: Language, username: &str, org: &str, passkey: &str) -> Email {
+    let texts = language.texts();
+    let values = [("username", username), ("org", org), ("passkey", passkey)];
+    Email {
+        subject: fill(texts.passkey_added_subject, &values),
+        body: fill(texts.passkey_added_body, &values),
+    }
+}
+
+/// The email telling a member that the passkey named `passkey` was removed from their account.
+pub fn passkey_removed_email(
+    language: Language,
+    username: &str,
+    org: &str,
+    passkey: &str,
+) -> Email {
+    let texts = language.texts();
+    let values = [("username", username), ("org", org), ("passkey", passkey)];
+    Email {
+        subject: fill(texts.passkey_removed_subject, &values),
+        body: fill(texts.passkey_removed_body, &values),
+    }
+}
+
 /// `template` with each `{name}` replaced by its value, in one pass: a value is never read for
 /// placeholders (a username may hold braces). A `{` that starts no known placeholder stays.
 fn fill(template: &str, values: &[(&str, &str)]) -> String {
@@ -316,6 +369,8 @@ mod tests {
                 locked_email(language, "kim", "Acme", 5, None),
                 password_changed_email(language, "kim", "Acme"),
                 mfa_enabled_email(language, "kim", "Acme"),
+                passkey_added_email(language, "kim", "Acme", "Work laptop"),
+                passkey_removed_email(language, "kim", "Acme", "Work laptop"),
             ] {
                 for text in [&email.subject, &email.body] {
                     assert!(!text.contains(['{', '}']), "{language:?}: {text}");

@@ -73,6 +73,11 @@ struct ServeArgs {
         value_delimiter = ','
     )]
     cors_origins: Vec<String>,
+    /// The WebAuthn relying party ID passkeys are bound to: a domain, the app's or a parent of
+    /// it (default: the host of the app URL; `localhost` when that is an IP address, which
+    /// WebAuthn refuses). Passkeys work on the app origins whose host is it or under it.
+    #[arg(long, env = "MEMBER_LOGIN_PASSKEY_RP_ID")]
+    passkey_rp_id: Option<String>,
     /// SMTP server URL (smtps://user:pass@host or smtp://host:port); without it, email goes to
     /// the outbox table and the terminal.
     #[arg(long, env = "MEMBER_LOGIN_SMTP_URL")]
@@ -315,8 +320,9 @@ fn parse_method(text: &str) -> Result<LoginMethod, String> {
     match text {
         "email_code" => Ok(LoginMethod::EmailCode),
         "password" => Ok(LoginMethod::Password),
+        "passkey" => Ok(LoginMethod::Passkey),
         other => Err(format!(
-            "unknown login method {other:?}: use email_code or password"
+            "unknown login method {other:?}: use email_code, password or passkey"
         )),
     }
 }
@@ -390,6 +396,7 @@ async fn serve(db: Db, args: ServeArgs) -> Result<(), Error> {
         public_origin: args.public_origin,
         app_url: args.app_url,
         cors_origins: args.cors_origins,
+        passkey_rp_id: args.passkey_rp_id,
         dev_mode: args.dev,
         smtp: args.smtp_url.map(|url| SmtpConfig {
             url,
@@ -414,12 +421,22 @@ async fn serve(db: Db, args: ServeArgs) -> Result<(), Error> {
     };
     let with_demo = args.demo;
     let scheme = config.scheme();
+    let own_origin = config.public_origin.is_none();
     member_login_server::serve(db, config, args.listen, |addr| {
         let url = format!("{scheme}://{addr}/");
         // One line tests and scripts read to find the port.
         println!("Member Login is listening on {url}");
+        // Passkeys need a domain name, and a loopback server is also reached as localhost.
+        let open = if own_origin && addr.ip().is_loopback() {
+            format!("{scheme}://localhost:{}/", addr.port())
+        } else {
+            url
+        };
+        if own_origin && addr.ip().is_loopback() {
+            println!("Open {open} (passkeys work there, not on the IP address)");
+        }
         if with_demo {
-            println!("{}", demo::credentials_text(&url));
+            println!("{}", demo::credentials_text(&open));
         }
     })
     .await?;

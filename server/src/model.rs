@@ -41,6 +41,8 @@ pub struct MemberRecord {
     pub mfa_required_since: Option<i64>,
     /// The same for the password-renewal requirement.
     pub password_renewal_required_since: Option<i64>,
+    /// How many passkeys the member has.
+    pub passkeys: i64,
 }
 
 impl MemberRecord {
@@ -96,6 +98,7 @@ pub(crate) mod tests {
             password_changed_at: None,
             mfa_required_since: None,
             password_renewal_required_since: None,
+            passkeys: 0,
         }
     }
 }

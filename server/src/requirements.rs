@@ -4,8 +4,17 @@
 //! in the past). Once it is over, the member is locked at the next login or call.
 
 use member_login_api::session::{Requirement, RequirementKind};
+use member_login_api::LoginMethod;
 
 use crate::model::{MemberRecord, OrganizationRecord};
+
+/// Whether the member has a second factor the Organization accepts: an authenticator app, or
+/// a passkey where the Organization enables passkeys. It meets the MFA requirement, and a
+/// login with a password or an email code then asks for it.
+pub fn has_second_factor(org: &OrganizationRecord, member: &MemberRecord) -> bool {
+    member.totp_secret.is_some()
+        || (member.passkeys > 0 && org.public.login_methods.contains(&LoginMethod::Passkey))
+}
 
 /// What the member still has to do, each with its deadline. `now` stands in for the start of
 /// a grace period that has not started yet (it starts with this login or call).
@@ -18,7 +27,7 @@ pub fn pending(org: &OrganizationRecord, member: &MemberRecord, now: i64) -> Vec
             deadline: deadline(member.password_renewal_required_since),
         });
     }
-    if org.enforce_mfa && member.totp_secret.is_none() {
+    if org.enforce_mfa && !has_second_factor(org, member) {
         pending.push(Requirement {
             kind: RequirementKind::EnableMfa,
             deadline: deadline(member.mfa_required_since),
@@ -30,7 +39,7 @@ pub fn pending(org: &OrganizationRecord, member: &MemberRecord, now: i64) -> Vec
 /// Which pending requirements' grace periods have not started yet: (MFA, password renewal).
 pub fn unstarted(org: &OrganizationRecord, member: &MemberRecord) -> Option<(bool, bool)> {
     let mfa =
-        org.enforce_mfa && member.totp_secret.is_none() && member.mfa_required_since.is_none();
+        org.enforce_mfa && !has_second_factor(org, member) && member.mfa_required_since.is_none();
     let renewal = org.enforce_password_renewal
         && member.password_changed_at.is_none()
         && member.password_renewal_required_since.is_none();
@@ -94,6 +103,15 @@ mod tests {
         assert!(!overdue(&org(true, true), &m, 10 * 86400));
         let late = member(Some(0));
         assert!(!overdue(&org(true, false), &late, 3 * 86400 - 1));
+        // A passkey meets the MFA requirement where the Organization enables passkeys.
+        let with_passkey = MemberRecord {
+            passkeys: 1,
+            ..member(Some(0))
+        };
+        assert!(overdue(&org(true, false), &with_passkey, 3 * 86400));
+        let mut passkeys_on = org(true, false);
+        passkeys_on.public.login_methods.push(LoginMethod::Passkey);
+        assert!(pending(&passkeys_on, &with_passkey, 3 * 86400).is_empty());
         assert!(overdue(&org(true, false), &late, 3 * 86400));
     }
 }

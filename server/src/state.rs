@@ -26,6 +26,9 @@ pub struct Shared {
     pub trusted_proxies: TrustedProxies,
     /// Where the app is, for links in emails (no trailing slash).
     pub app_url: String,
+    /// The WebAuthn relying party passkeys are checked against; `None` when no app origin is
+    /// on the relying party ID's domain (passkeys then cannot be used).
+    pub webauthn: Option<Arc<webauthn_rs::Webauthn>>,
     /// Whether the dev mailbox endpoint answers.
     pub dev_mode: bool,
 }

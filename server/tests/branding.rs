@@ -171,7 +171,11 @@ async fn an_empty_value_removes_a_setting_and_a_left_out_flag_keeps_it() {
         4,
         "only id, alias, name and login_methods are left: {json}"
     );
-    assert_eq!(org.login_methods.len(), 2);
+    assert_eq!(
+        org.login_methods.len(),
+        3,
+        "the demo's email code, password and passkey"
+    );
 }
 
 #[tokio::test]

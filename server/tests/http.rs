@@ -39,7 +39,11 @@ async fn finds_the_demo_organization_by_alias_and_by_id_in_any_case() {
         assert_eq!(org.name, demo::ORGANIZATION_NAME);
         assert_eq!(
             org.login_methods,
-            [LoginMethod::EmailCode, LoginMethod::Password]
+            [
+                LoginMethod::EmailCode,
+                LoginMethod::Password,
+                LoginMethod::Passkey
+            ]
         );
     }
 }

@@ -25,8 +25,8 @@ use member_login_server::login::flow::{Flow, PendingCode};
 use member_login_server::mail_text::Language;
 use member_login_server::store::{
     self, CodeSends, Db, FailedLogins, Hit, MemberRecord, NewMember, NewOrganization,
-    OrganizationRecord, PublicSettings, Purged, SecuritySettings, SessionRecord, SettingsChange,
-    Store, StoredEmail,
+    OrganizationRecord, PasskeyRecord, PublicSettings, Purged, SecuritySettings, SessionRecord,
+    SettingsChange, Store, StoredEmail,
 };
 use sqlx::Connection;
 
@@ -279,6 +279,7 @@ fn full_flow(id: &str, username: &str, member_id: Option<&str>, state: FlowState
         version: 0,
         replaced_by: None,
         language: Language::Fr,
+        passkey_challenge: Some(format!("challenge-of-{id}")),
     }
 }
 
@@ -1990,6 +1991,143 @@ async fn check_writable_is_ok(s: &Subject) {
     }
 }
 conformance!(check_writable_is_ok);
+
+// --- Passkeys ------------------------------------------------------------------------------
+
+fn passkey(m: &MemberRecord, id: &str, created_at: i64) -> PasskeyRecord {
+    PasskeyRecord {
+        id: id.into(),
+        member_id: m.id.clone(),
+        organization_id: m.organization_id.clone(),
+        credential_id: format!("cred-{id}"),
+        name: format!("Key {id}"),
+        credential: format!("{{\"of\":\"{id}\"}}"),
+        synced: id.ends_with('s'),
+        created_at,
+        last_used_at: None,
+    }
+}
+
+async fn passkeys_round_trip_oldest_first_and_count_on_the_member(s: &Subject) {
+    let kim = acme_and_kim(s).await;
+    let sam = member(s, ACME, "sam").await;
+    assert_eq!(reload(s, &kim).await.passkeys, 0);
+    let later = passkey(&kim, "b", NOW + 10);
+    let first = passkey(&kim, "as", NOW);
+    assert!(s.add_passkey(&later).await.unwrap());
+    assert!(s.add_passkey(&first).await.unwrap());
+    assert!(s.add_passkey(&passkey(&sam, "c", NOW)).await.unwrap());
+    assert_eq!(
+        s.passkeys(&kim.id).await.unwrap(),
+        [first.clone(), later.clone()]
+    );
+    assert_eq!(reload(s, &kim).await.passkeys, 2);
+    assert_eq!(reload(s, &sam).await.passkeys, 1);
+    assert_eq!(
+        s.passkey_by_credential("cred-as").await.unwrap(),
+        Some(first.clone())
+    );
+    assert_eq!(s.passkey_by_credential("cred-x").await.unwrap(), None);
+    // A credential ID is stored once, whoever adds it again.
+    let mut copy = passkey(&sam, "d", NOW);
+    copy.credential_id = first.credential_id.clone();
+    assert!(!s.add_passkey(&copy).await.unwrap());
+}
+conformance!(passkeys_round_trip_oldest_first_and_count_on_the_member);
+
+async fn only_the_owner_renames_or_removes_a_passkey(s: &Subject) {
+    let kim = acme_and_kim(s).await;
+    let sam = member(s, ACME, "sam").await;
+    s.add_passkey(&passkey(&kim, "a", NOW)).await.unwrap();
+    assert_eq!(s.rename_passkey(&sam.id, "a", "Mine").await.unwrap(), None);
+    assert!(!s.delete_passkey(&sam.id, "a").await.unwrap());
+    let renamed = s
+        .rename_passkey(&kim.id, "a", "Phone")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(renamed.name, "Phone");
+    assert_eq!(s.passkeys(&kim.id).await.unwrap(), [renamed]);
+    assert!(s.delete_passkey(&kim.id, "a").await.unwrap());
+    assert!(!s.delete_passkey(&kim.id, "a").await.unwrap());
+    assert_eq!(s.passkey_by_credential("cred-a").await.unwrap(), None);
+    assert_eq!(reload(s, &kim).await.passkeys, 0);
+}
+conformance!(only_the_owner_renames_or_removes_a_passkey);
+
+async fn a_used_passkey_keeps_its_new_state(s: &Subject) {
+    let kim = acme_and_kim(s).await;
+    s.add_passkey(&passkey(&kim, "a", NOW)).await.unwrap();
+    s.passkey_used("a", "{\"counter\":7}", true, NOW + 5)
+        .await
+        .unwrap();
+    let used = s.passkey_by_credential("cred-a").await.unwrap().unwrap();
+    assert_eq!(used.credential, "{\"counter\":7}");
+    assert!(used.synced);
+    assert_eq!(used.last_used_at, Some(NOW + 5));
+}
+conformance!(a_used_passkey_keeps_its_new_state);
+
+async fn registration_challenges_are_single_use_per_session_and_expire(s: &Subject) {
+    let kim = acme_and_kim(s).await;
+    let sam = member(s, ACME, "sam").await;
+    s.set_passkey_registration("t1", &kim.id, "first", NOW + 300)
+        .await
+        .unwrap();
+    s.set_passkey_registration("t1", &kim.id, "second", NOW + 300)
+        .await
+        .unwrap();
+    let taken = at_once(8, |_| {
+        let (db, kim) = (s.db.clone(), kim.id.clone());
+        async move { db.take_passkey_registration("t1", &kim, NOW).await }
+    })
+    .await;
+    let taken: Vec<String> = taken.into_iter().filter_map(|t| t.unwrap()).collect();
+    assert_eq!(taken, ["second"], "one winner, the newest challenge");
+    // Another member's request with that session gets nothing, and uses it up.
+    s.set_passkey_registration("t2", &kim.id, "x", NOW + 300)
+        .await
+        .unwrap();
+    assert_eq!(
+        s.take_passkey_registration("t2", &sam.id, NOW)
+            .await
+            .unwrap(),
+        None
+    );
+    assert_eq!(
+        s.take_passkey_registration("t2", &kim.id, NOW)
+            .await
+            .unwrap(),
+        None,
+        "gone"
+    );
+    s.set_passkey_registration("t3", &kim.id, "late", NOW + 300)
+        .await
+        .unwrap();
+    assert_eq!(
+        s.take_passkey_registration("t3", &kim.id, NOW + 300)
+            .await
+            .unwrap(),
+        None,
+        "expired"
+    );
+    s.set_passkey_registration("t4", &kim.id, "old", NOW)
+        .await
+        .unwrap();
+    s.set_passkey_registration("t5", &kim.id, "new", NOW + 300)
+        .await
+        .unwrap();
+    let purged = s.purge(NOW + 1).await.unwrap();
+    assert_eq!(purged.counters, 1, "the expired challenge");
+    assert_eq!(
+        s.take_passkey_registration("t5", &kim.id, NOW + 1)
+            .await
+            .unwrap()
+            .as_deref(),
+        Some("new")
+    );
+}
+conformance!(registration_challenges_are_single_use_per_session_and_expire);
 
 // --- Backend -------------------------------------------------------------------------------
 

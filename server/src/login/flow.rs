@@ -103,6 +103,9 @@ pub struct Flow {
     /// The language the member is using: the flow's emails, and those of the session it
     /// opens, are written in it.
     pub language: Language,
+    /// The passkey challenge asked for last (the WebAuthn ceremony's state, as JSON; see
+    /// `login/passkey.rs`): taken out by the answer, right or wrong, so it is used once.
+    pub passkey_challenge: Option<String>,
 }
 
 /// What checking a submitted code found.
@@ -158,6 +161,7 @@ impl Flow {
             version: 0,
             replaced_by: None,
             language,
+            passkey_challenge: None,
         }
     }
 
@@ -255,10 +259,34 @@ impl Flow {
         if requirements::overdue(org, member, now) {
             return Outcome::Overdue;
         }
-        if member.totp_secret.is_some() && self.state != FlowState::SecondFactor {
+        if requirements::has_second_factor(org, member) && self.state != FlowState::SecondFactor {
             self.state = FlowState::SecondFactor;
+            self.passkey_challenge = None;
             return Outcome::SecondFactor;
         }
+        self.state = FlowState::Complete;
+        self.passkey_challenge = None;
+        Outcome::LoggedIn
+    }
+
+    /// A correct passkey of `member`: a whole login (it needs no second factor), for the
+    /// member whose passkey it is, whatever username the flow had.
+    pub fn passkey_accepted(
+        &mut self,
+        org: &OrganizationRecord,
+        member: &MemberRecord,
+        now: i64,
+    ) -> Outcome {
+        if member.locked_at(now) {
+            return Outcome::Locked;
+        }
+        if requirements::overdue(org, member, now) {
+            return Outcome::Overdue;
+        }
+        self.username = Some(username_key(&member.username));
+        self.member_id = Some(member.id.clone());
+        self.code = None;
+        self.passkey_challenge = None;
         self.state = FlowState::Complete;
         Outcome::LoggedIn
     }
@@ -294,6 +322,7 @@ impl Flow {
             username: self.username.clone(),
             code,
             messages,
+            second_factors: vec![],
         }
     }
 }

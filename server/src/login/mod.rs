@@ -9,6 +9,7 @@
 //! unknown usernames alike, give one answer after the same work.
 
 pub mod flow;
+pub mod passkey;
 
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
@@ -16,7 +17,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use member_login_api::flow::{
     normalize_code, normalize_recovery_code, CreateFlow, Flow as ApiFlow, FlowMessage,
-    SubmitPassword, SubmitSecondFactor, SubmitUsername, VerifyCode,
+    SecondFactorMethod, SubmitPassword, SubmitSecondFactor, SubmitUsername, VerifyCode,
 };
 use member_login_api::{LoginMethod, OrganizationKey, ProblemCode, CODE_LENGTH};
 
@@ -242,7 +243,37 @@ pub async fn get(
     ApiPath(id): ApiPath<String>,
 ) -> Result<Json<ApiFlow>> {
     let (flow, org) = load(&state, &id, client).await?;
-    Ok(Json(flow.to_api(&org, vec![], state.clock.now())))
+    answer(&state, &flow, &org, vec![]).await.map(Json)
+}
+
+/// The flow as the API answers it, with (at the second factor) what the member can answer it
+/// with.
+async fn answer(
+    state: &AppState,
+    flow: &Flow,
+    org: &OrganizationRecord,
+    messages: Vec<FlowMessage>,
+) -> Result<ApiFlow> {
+    let mut api = flow.to_api(org, messages, state.clock.now());
+    if flow.state == FlowState::SecondFactor {
+        if let Some(member) = member_of(state, flow).await? {
+            api.second_factors = second_factors(org, &member);
+        }
+    }
+    Ok(api)
+}
+
+/// The ways the member can answer the second factor, in the order to offer them.
+fn second_factors(org: &OrganizationRecord, member: &MemberRecord) -> Vec<SecondFactorMethod> {
+    let mut methods = Vec::new();
+    if member.passkeys > 0 && org.public.login_methods.contains(&LoginMethod::Passkey) {
+        methods.push(SecondFactorMethod::Passkey);
+    }
+    if member.totp_secret.is_some() {
+        methods.push(SecondFactorMethod::Totp);
+        methods.push(SecondFactorMethod::RecoveryCode);
+    }
+    methods
 }
 
 /// `POST /api/v1/flows/{id}/username`. Stores the username whether or not a member has it.
@@ -581,7 +612,7 @@ async fn finish(
             state.db.lock_member(&member.id).await?;
             Err(Error::grace_period_over())
         }
-        Outcome::SecondFactor => Ok(Json(flow.to_api(org, vec![], now)).into_response()),
+        Outcome::SecondFactor => Ok(Json(answer(state, &flow, org, vec![]).await?).into_response()),
         Outcome::LoggedIn => {
             state.db.record_login(&member.id, now).await?;
             if let Some((mfa, renewal)) = crate::requirements::unstarted(org, member) {

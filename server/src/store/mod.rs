@@ -330,6 +330,62 @@ pub trait RateLimits {
     ) -> Result<bool>;
 }
 
+/// A member's passkey as stored.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct PasskeyRecord {
+    /// The server's ID for it (not the credential ID).
+    pub id: String,
+    pub member_id: String,
+    pub organization_id: String,
+    /// The WebAuthn credential ID, unpadded base64url: unique across all Organizations.
+    pub credential_id: String,
+    pub name: String,
+    /// The WebAuthn library's record of the credential (public key, sign counter, backup
+    /// state), as JSON.
+    pub credential: String,
+    /// Backed up or synced by its provider.
+    pub synced: bool,
+    pub created_at: i64,
+    pub last_used_at: Option<i64>,
+}
+
+#[async_trait]
+pub trait Passkeys {
+    /// Adds a passkey; `false` if its credential ID is already stored (for any member).
+    async fn add_passkey(&self, passkey: &PasskeyRecord) -> Result<bool>;
+    /// The member's passkeys, oldest first.
+    async fn passkeys(&self, member_id: &str) -> Result<Vec<PasskeyRecord>>;
+    async fn passkey_by_credential(&self, credential_id: &str) -> Result<Option<PasskeyRecord>>;
+    /// Renames one of the member's passkeys; `None` if the member has none with this ID.
+    async fn rename_passkey(
+        &self,
+        member_id: &str,
+        id: &str,
+        name: &str,
+    ) -> Result<Option<PasskeyRecord>>;
+    /// Removes one of the member's passkeys; `false` if the member has none with this ID.
+    async fn delete_passkey(&self, member_id: &str, id: &str) -> Result<bool>;
+    /// A login with the passkey: its updated record (sign counter, backup state) and when.
+    async fn passkey_used(&self, id: &str, credential: &str, synced: bool, now: i64) -> Result<()>;
+    /// Keeps the registration challenge of a session (replacing any earlier one) until
+    /// `expires_at`.
+    async fn set_passkey_registration(
+        &self,
+        session_hash: &str,
+        member_id: &str,
+        state: &str,
+        expires_at: i64,
+    ) -> Result<()>;
+    /// Takes the session's registration challenge out, in one statement (of two requests only
+    /// one gets it): its state, if it was the member's and has not expired.
+    async fn take_passkey_registration(
+        &self,
+        session_hash: &str,
+        member_id: &str,
+        now: i64,
+    ) -> Result<Option<String>>;
+}
+
 #[async_trait]
 pub trait TotpReplayGuard {
     /// Records `step` as the member's last used authenticator step, only if it is later than
@@ -341,7 +397,7 @@ pub trait TotpReplayGuard {
 pub trait Maintenance {
     /// Removes what no rule needs any more at `now`: flows and sessions a day past their
     /// expiry, emails a week old (sent or given up), rate-limit counters and code cooldowns a
-    /// day old.
+    /// day old, passkey registration challenges once expired.
     async fn purge(&self, now: i64) -> Result<Purged>;
     /// Writes to the database: `Ok` when it takes writes (the readiness check).
     async fn check_writable(&self, now: i64) -> Result<()>;
@@ -356,6 +412,7 @@ pub trait Store:
     + Outbox
     + RateLimits
     + TotpReplayGuard
+    + Passkeys
     + Maintenance
     + Send
     + Sync
@@ -395,7 +452,10 @@ fn encode_methods(methods: &[LoginMethod]) -> String {
         .map(|m| match m {
             LoginMethod::EmailCode => "email_code",
             LoginMethod::Password => "password",
+            LoginMethod::Passkey => "passkey",
+            LoginMethod::Unknown => "",
         })
+        .filter(|m| !m.is_empty())
         .collect::<Vec<_>>()
         .join(",")
 }
@@ -405,6 +465,7 @@ fn decode_methods(text: &str) -> Vec<LoginMethod> {
         .filter_map(|m| match m {
             "email_code" => Some(LoginMethod::EmailCode),
             "password" => Some(LoginMethod::Password),
+            "passkey" => Some(LoginMethod::Passkey),
             _ => None,
         })
         .collect()
@@ -447,6 +508,11 @@ mod tests {
             vec![LoginMethod::Password],
             vec![LoginMethod::EmailCode, LoginMethod::Password],
             vec![LoginMethod::Password, LoginMethod::EmailCode],
+            vec![
+                LoginMethod::Passkey,
+                LoginMethod::EmailCode,
+                LoginMethod::Password,
+            ],
         ] {
             assert_eq!(decode_methods(&encode_methods(&methods)), methods);
         }

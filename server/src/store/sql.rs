@@ -10,11 +10,12 @@ use crate::store::SessionRecord;
 
 pub(super) const MEMBER_COLUMNS: &str = "id, organization_id, username, email, password_hash, \
      failed_logins, locked, locked_until, lockouts, totp_secret, totp_last_step, first_login_at, \
-     password_changed_at, mfa_required_since, password_renewal_required_since";
+     password_changed_at, mfa_required_since, password_renewal_required_since, \
+     (SELECT COUNT(*) FROM passkeys WHERE passkeys.member_id = members.id) AS passkeys";
 
 pub(super) const FLOW_COLUMNS: &str = "id, organization_id, state, username, member_id, \
      created_at, expires_at, code_hash, code_expires_at, code_attempts_left, codes_sent, \
-     resend_available_at, version, replaced_by, language";
+     resend_available_at, version, replaced_by, language, passkey_challenge";
 
 /// A flow as stored.
 #[derive(Debug, sqlx::FromRow)]
@@ -34,6 +35,7 @@ pub(super) struct FlowRow {
     version: i64,
     replaced_by: Option<String>,
     language: String,
+    passkey_challenge: Option<String>,
 }
 
 impl FlowRow {
@@ -64,9 +66,13 @@ impl FlowRow {
             version: self.version,
             replaced_by: self.replaced_by,
             language: Language::parse_stored(&self.language)?,
+            passkey_challenge: self.passkey_challenge,
         })
     }
 }
+
+pub(super) const PASSKEY_COLUMNS: &str = "id, member_id, organization_id, credential_id, name, \
+     credential, synced, created_at, last_used_at";
 
 pub(super) const SESSION_COLUMNS: &str = "member_id, created_at, expires_at, language";
 
@@ -101,11 +107,13 @@ macro_rules! sql_store {
         use crate::error::Result;
         use crate::login::flow::{state_name, username_key, Flow};
         use crate::mail_text::Language;
-        use crate::store::sql::{FlowRow, SessionRow, FLOW_COLUMNS, MEMBER_COLUMNS, SESSION_COLUMNS};
+        use crate::store::sql::{
+            FlowRow, SessionRow, FLOW_COLUMNS, MEMBER_COLUMNS, PASSKEY_COLUMNS, SESSION_COLUMNS,
+        };
         use crate::store::{
             decode_methods, decode_urls, encode_methods, encode_urls, CodeSends, FailedLogins, Flows, Hit, Maintenance,
             Members, MemberRecord, NewMember, NewOrganization, OrganizationRecord, Organizations,
-            Outbox, Purged, RateLimits, SessionRecord, Sessions, SettingsChange, Store,
+            Outbox, PasskeyRecord, Passkeys, Purged, RateLimits, SessionRecord, Sessions, SettingsChange, Store,
             StoredEmail, TotpReplayGuard,
         };
 
@@ -554,8 +562,8 @@ macro_rules! sql_store {
                     "INSERT INTO flows (id, organization_id, state, username, member_id,
                                         created_at, expires_at, code_hash, code_expires_at,
                                         code_attempts_left, codes_sent, resend_available_at,
-                                        version, language)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+                                        version, language, passkey_challenge)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
                 )
                 .bind(&flow.id)
                 .bind(&flow.organization_id)
@@ -571,6 +579,7 @@ macro_rules! sql_store {
                 .bind(flow.resend_available_at)
                 .bind(flow.version)
                 .bind(flow.language.code())
+                .bind(&flow.passkey_challenge)
                 .execute(&self.pool)
                 .await?;
                 Ok(())
@@ -590,7 +599,8 @@ macro_rules! sql_store {
                 let done = sqlx::query(
                     "UPDATE flows SET state = $1, username = $2, member_id = $3, code_hash = $4,
                             code_expires_at = $5, code_attempts_left = $6, codes_sent = $7,
-                            resend_available_at = $8, language = $9, version = version + 1
+                            resend_available_at = $8, language = $9, passkey_challenge = $12,
+                            version = version + 1
                      WHERE id = $10 AND version = $11",
                 )
                 .bind(state_name(flow.state))
@@ -604,6 +614,7 @@ macro_rules! sql_store {
                 .bind(flow.language.code())
                 .bind(&flow.id)
                 .bind(flow.version)
+                .bind(&flow.passkey_challenge)
                 .execute(&self.pool)
                 .await?;
                 let saved = done.rows_affected() == 1;
@@ -899,6 +910,11 @@ macro_rules! sql_store {
                         .bind(now - DAY)
                         .execute(&mut *tx)
                         .await?
+                        .rows_affected()
+                    + sqlx::query("DELETE FROM passkey_registrations WHERE expires_at < $1")
+                        .bind(now)
+                        .execute(&mut *tx)
+                        .await?
                         .rows_affected();
                 tx.commit().await?;
                 Ok(Purged {
@@ -918,6 +934,139 @@ macro_rules! sql_store {
                 .execute(&self.pool)
                 .await?;
                 Ok(())
+            }
+        }
+
+        #[async_trait]
+        impl Passkeys for $store {
+            async fn add_passkey(&self, passkey: &PasskeyRecord) -> Result<bool> {
+                let done = sqlx::query(
+                    "INSERT INTO passkeys (id, member_id, organization_id, credential_id, name,
+                                           credential, synced, created_at, last_used_at)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+                     ON CONFLICT DO NOTHING",
+                )
+                .bind(&passkey.id)
+                .bind(&passkey.member_id)
+                .bind(&passkey.organization_id)
+                .bind(&passkey.credential_id)
+                .bind(&passkey.name)
+                .bind(&passkey.credential)
+                .bind(passkey.synced)
+                .bind(passkey.created_at)
+                .bind(passkey.last_used_at)
+                .execute(&self.pool)
+                .await?;
+                Ok(done.rows_affected() == 1)
+            }
+
+            async fn passkeys(&self, member_id: &str) -> Result<Vec<PasskeyRecord>> {
+                Ok(sqlx::query_as(&format!(
+                    "SELECT {PASSKEY_COLUMNS} FROM passkeys WHERE member_id = $1
+                     ORDER BY created_at, id"
+                ))
+                .bind(member_id)
+                .fetch_all(&self.pool)
+                .await?)
+            }
+
+            async fn passkey_by_credential(
+                &self,
+                credential_id: &str,
+            ) -> Result<Option<PasskeyRecord>> {
+                Ok(sqlx::query_as(&format!(
+                    "SELECT {PASSKEY_COLUMNS} FROM passkeys WHERE credential_id = $1"
+                ))
+                .bind(credential_id)
+                .fetch_optional(&self.pool)
+                .await?)
+            }
+
+            async fn rename_passkey(
+                &self,
+                member_id: &str,
+                id: &str,
+                name: &str,
+            ) -> Result<Option<PasskeyRecord>> {
+                Ok(sqlx::query_as(&format!(
+                    "UPDATE passkeys SET name = $1 WHERE member_id = $2 AND id = $3
+                     RETURNING {PASSKEY_COLUMNS}"
+                ))
+                .bind(name)
+                .bind(member_id)
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await?)
+            }
+
+            async fn delete_passkey(&self, member_id: &str, id: &str) -> Result<bool> {
+                let done = sqlx::query("DELETE FROM passkeys WHERE member_id = $1 AND id = $2")
+                    .bind(member_id)
+                    .bind(id)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(done.rows_affected() == 1)
+            }
+
+            async fn passkey_used(
+                &self,
+                id: &str,
+                credential: &str,
+                synced: bool,
+                now: i64,
+            ) -> Result<()> {
+                sqlx::query(
+                    "UPDATE passkeys SET credential = $1, synced = $2, last_used_at = $3
+                     WHERE id = $4",
+                )
+                .bind(credential)
+                .bind(synced)
+                .bind(now)
+                .bind(id)
+                .execute(&self.pool)
+                .await?;
+                Ok(())
+            }
+
+            async fn set_passkey_registration(
+                &self,
+                session_hash: &str,
+                member_id: &str,
+                state: &str,
+                expires_at: i64,
+            ) -> Result<()> {
+                sqlx::query(
+                    "INSERT INTO passkey_registrations (session_hash, member_id, state, expires_at)
+                     VALUES ($1, $2, $3, $4)
+                     ON CONFLICT (session_hash) DO UPDATE SET
+                         member_id = excluded.member_id, state = excluded.state,
+                         expires_at = excluded.expires_at",
+                )
+                .bind(session_hash)
+                .bind(member_id)
+                .bind(state)
+                .bind(expires_at)
+                .execute(&self.pool)
+                .await?;
+                Ok(())
+            }
+
+            async fn take_passkey_registration(
+                &self,
+                session_hash: &str,
+                member_id: &str,
+                now: i64,
+            ) -> Result<Option<String>> {
+                let row: Option<(String, String, i64)> = sqlx::query_as(
+                    "DELETE FROM passkey_registrations WHERE session_hash = $1
+                     RETURNING member_id, state, expires_at",
+                )
+                .bind(session_hash)
+                .fetch_optional(&self.pool)
+                .await?;
+                Ok(row
+                    .filter(|(member, _, expires_at)| member == member_id && *expires_at > now)
+                    .map(|(_, state, _)| state))
             }
         }
 

@@ -1,0 +1,724 @@
+//! Passkeys end to end: a software authenticator (1Password's `passkey` crates: a WebAuthn
+//! client and a CTAP2 authenticator with discoverable credentials and user verification) plays
+//! the browser and the device against a real server, on the backend under test.
+
+mod common;
+
+use common::{expect_problem, start, TestServer};
+use member_login_api::flow::{Flow, FlowState, SecondFactorMethod};
+use member_login_api::passkey::{Passkey as ApiPasskey, Passkeys, CHALLENGE_SECONDS};
+use member_login_api::session::{RequirementKind, Session};
+use member_login_api::{LoginMethod, ProblemCode};
+use member_login_server::demo;
+use member_login_server::session::RECENT_LOGIN_SECONDS;
+use member_login_server::store::{
+    NewOrganization, PublicSettings, SecuritySettings, SettingsChange,
+};
+use passkey::authenticator::{Authenticator, UiHint, UserCheck, UserValidationMethod};
+use passkey::client::{Client, DefaultClientData};
+use passkey::crypto::rust_crypto::RustCryptoBackend;
+use passkey::types::ctap2::{Aaguid, Ctap2Error};
+use passkey::types::webauthn::{CredentialCreationOptions, CredentialRequestOptions};
+use passkey::types::Passkey;
+use reqwest::Method;
+use serde_json::{json, Value};
+use url::Url;
+
+const SAM_PASSWORD: &str = "quiet-meadow-compass";
+const ALEX_PASSWORD: &str = "violet-harbor-lantern";
+
+/// The member is there and verified (a fingerprint, a PIN) whenever asked.
+struct Verified;
+
+#[async_trait::async_trait]
+impl UserValidationMethod for Verified {
+    type PasskeyItem = Passkey;
+
+    async fn check_user<'a>(
+        &self,
+        _hint: UiHint<'a, Passkey>,
+        _presence: bool,
+        _verification: bool,
+    ) -> Result<UserCheck, Ctap2Error> {
+        Ok(UserCheck {
+            presence: true,
+            verification: true,
+        })
+    }
+
+    fn is_verification_enabled(&self) -> Option<bool> {
+        Some(true)
+    }
+
+    fn is_presence_enabled(&self) -> bool {
+        true
+    }
+}
+
+type SoftClient =
+    Client<Option<Passkey>, Verified, RustCryptoBackend, public_suffix::PublicSuffixList, ()>;
+
+/// A device with a browser and one passkey slot, on the app's origin (or another).
+struct Device {
+    client: SoftClient,
+    origin: Url,
+}
+
+impl Device {
+    fn new(server: &TestServer) -> Self {
+        let port = Url::parse(&server.base).unwrap().port().unwrap();
+        Self::at(&format!("http://localhost:{port}"))
+    }
+
+    fn at(origin: &str) -> Self {
+        let mut authenticator =
+            Authenticator::new(Aaguid::new_empty(), None, Verified, RustCryptoBackend);
+        authenticator.set_make_credentials_with_signature_counter(true);
+        Self {
+            client: Client::new(authenticator).allows_insecure_localhost(true),
+            origin: Url::parse(origin).unwrap(),
+        }
+    }
+
+    /// `navigator.credentials.create` with the server's options.
+    async fn create(&mut self, options: Value) -> Value {
+        let options: CredentialCreationOptions = serde_json::from_value(options).unwrap();
+        let created = self
+            .client
+            .register(&self.origin, options, DefaultClientData)
+            .await
+            .unwrap();
+        serde_json::to_value(created).unwrap()
+    }
+
+    /// `navigator.credentials.get` with the server's options.
+    async fn get(&mut self, options: Value) -> Value {
+        let options: CredentialRequestOptions = serde_json::from_value(options).unwrap();
+        let got = self
+            .client
+            .authenticate(&self.origin, options, DefaultClientData)
+            .await
+            .unwrap();
+        serde_json::to_value(got).unwrap()
+    }
+
+    /// The passkey this device holds.
+    fn passkey(&self) -> Passkey {
+        self.client.authenticator().store().clone().unwrap()
+    }
+
+    /// The same passkey on another device, on another origin.
+    fn copy_at(&self, origin: &str) -> Device {
+        let mut copy = Device::at(origin);
+        *copy.client.authenticator_mut().store_mut() = Some(self.passkey());
+        copy
+    }
+}
+
+async fn log_in(server: &TestServer, username: &str, password: &str) {
+    let flow = server.flow_for(username).await;
+    let resp = server.password(&flow, password).await;
+    assert_eq!(resp.status(), 200, "{}", resp.text().await.unwrap());
+}
+
+async fn json_of(resp: reqwest::Response, status: u16) -> Value {
+    let got = resp.status().as_u16();
+    let body = resp.text().await.unwrap();
+    assert_eq!(got, status, "{body}");
+    serde_json::from_str(&body).unwrap()
+}
+
+/// Adds a passkey named `name` from `device` in the logged-in session of `server.client`.
+async fn add_passkey(server: &TestServer, device: &mut Device, name: &str) -> ApiPasskey {
+    let options = json_of(
+        server
+            .post("/api/v1/session/passkeys/options", json!({}))
+            .await,
+        200,
+    )
+    .await;
+    let credential = device.create(options).await;
+    serde_json::from_value(
+        json_of(
+            server
+                .post(
+                    "/api/v1/session/passkeys",
+                    json!({ "name": name, "credential": credential }),
+                )
+                .await,
+            201,
+        )
+        .await,
+    )
+    .unwrap()
+}
+
+/// A new flow of the demo Organization, with no username.
+async fn bare_flow(server: &TestServer, organization: &str) -> Flow {
+    serde_json::from_value(
+        json_of(
+            server
+                .post("/api/v1/flows", json!({ "organization": organization }))
+                .await,
+            201,
+        )
+        .await,
+    )
+    .unwrap()
+}
+
+async fn login_options(server: &TestServer, flow: &Flow) -> Value {
+    json_of(
+        server
+            .post(
+                &format!("/api/v1/flows/{}/passkey/options", flow.id),
+                json!({}),
+            )
+            .await,
+        200,
+    )
+    .await
+}
+
+async fn answer(server: &TestServer, flow: &Flow, credential: &Value) -> reqwest::Response {
+    server
+        .post(
+            &format!("/api/v1/flows/{}/passkey", flow.id),
+            json!({ "credential": credential }),
+        )
+        .await
+}
+
+/// sam logged in on `server.client` with a passkey on a new device.
+async fn sam_with_passkey(server: &TestServer) -> (Device, ApiPasskey) {
+    log_in(server, "sam", SAM_PASSWORD).await;
+    let mut device = Device::new(server);
+    let added = add_passkey(server, &mut device, "  Work laptop ").await;
+    (device, added)
+}
+
+#[tokio::test]
+async fn registration_asks_for_a_discoverable_verified_passkey_and_emails_the_member() {
+    let server = start().await;
+    log_in(&server, "sam", SAM_PASSWORD).await;
+    let options = json_of(
+        server
+            .post("/api/v1/session/passkeys/options", json!({}))
+            .await,
+        200,
+    )
+    .await;
+    let public_key = &options["publicKey"];
+    assert_eq!(public_key["rp"]["id"], "localhost");
+    assert_eq!(
+        public_key["authenticatorSelection"]["residentKey"],
+        "required"
+    );
+    assert_eq!(
+        public_key["authenticatorSelection"]["requireResidentKey"],
+        true
+    );
+    assert_eq!(
+        public_key["authenticatorSelection"]["userVerification"],
+        "required"
+    );
+    let mut device = Device::new(&server);
+    let credential = device.create(options).await;
+    let added: ApiPasskey = serde_json::from_value(
+        json_of(
+            server
+                .post(
+                    "/api/v1/session/passkeys",
+                    json!({ "name": " Phone ", "credential": credential }),
+                )
+                .await,
+            201,
+        )
+        .await,
+    )
+    .unwrap();
+    assert_eq!(added.name, "Phone");
+    assert_eq!(added.last_used_at, None);
+    assert!(device.passkey().user_handle.is_some(), "discoverable");
+    let mails = server.mailbox("sam@demo.example").await;
+    assert!(
+        mails
+            .iter()
+            .any(|m| m["subject"] == "A passkey was added: Phone"),
+        "{mails:?}"
+    );
+    // The challenge was used: the same answer again is refused.
+    expect_problem(
+        server
+            .post(
+                "/api/v1/session/passkeys",
+                json!({ "name": "Again", "credential": credential }),
+            )
+            .await,
+        401,
+        ProblemCode::PasskeyRefused,
+    )
+    .await;
+    // The passkey is excluded from the next registration's options.
+    let next = json_of(
+        server
+            .post("/api/v1/session/passkeys/options", json!({}))
+            .await,
+        200,
+    )
+    .await;
+    assert_eq!(
+        next["publicKey"]["excludeCredentials"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+}
+
+#[tokio::test]
+async fn a_passkey_logs_in_with_no_username_and_its_counter_and_use_are_kept() {
+    let server = start().await;
+    let (mut device, added) = sam_with_passkey(&server).await;
+    let other = server.other_device();
+    let flow = bare_flow(&other, "demo").await;
+    assert_eq!(flow.state, FlowState::Username);
+    let options = login_options(&other, &flow).await;
+    assert!(options["publicKey"]
+        .get("allowCredentials")
+        .is_none_or(|a| a.as_array().is_some_and(Vec::is_empty)));
+    assert_eq!(options["publicKey"]["userVerification"], "required");
+    let before = device.passkey().counter;
+    let credential = device.get(options).await;
+    let resp = answer(&other, &flow, &credential).await;
+    assert!(resp
+        .headers()
+        .get("set-cookie")
+        .is_some_and(|c| c.to_str().unwrap().contains("member-login-session")));
+    let done: Flow = serde_json::from_value(json_of(resp, 200).await).unwrap();
+    assert_eq!(done.state, FlowState::Complete);
+    assert_eq!(done.username.as_deref(), Some("sam"));
+    let session: Session = other.get("/api/v1/session").await.json().await.unwrap();
+    assert_eq!(session.member.username, "sam");
+    let list: Passkeys = other
+        .get("/api/v1/session/passkeys")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(list.passkeys.len(), 1);
+    assert_eq!(list.passkeys[0].id, added.id);
+    assert_eq!(list.passkeys[0].last_used_at, Some(server.clock.now()));
+    // The authenticator's counter moved on, and the server kept the new one.
+    assert!(device.passkey().counter > before);
+    let stored = server
+        .db
+        .passkeys(
+            &server
+                .db
+                .member_by_username(demo::ORGANIZATION_ID, "sam")
+                .await
+                .unwrap()
+                .unwrap()
+                .id,
+        )
+        .await
+        .unwrap();
+    let counter: Value = serde_json::from_str(&stored[0].credential).unwrap();
+    assert_eq!(
+        counter["cred"]["counter"].as_u64(),
+        device.passkey().counter.map(u64::from)
+    );
+}
+
+#[tokio::test]
+async fn a_challenge_and_an_answer_are_used_once() {
+    let server = start().await;
+    let (mut device, _) = sam_with_passkey(&server).await;
+    let other = server.other_device();
+    let flow = bare_flow(&other, "demo").await;
+    // An answer with no challenge asked for.
+    let stale = {
+        let first = bare_flow(&other, "demo").await;
+        let options = login_options(&other, &first).await;
+        device.get(options).await
+    };
+    expect_problem(
+        answer(&other, &flow, &stale).await,
+        401,
+        ProblemCode::PasskeyRefused,
+    )
+    .await;
+    // A challenge of another flow does not answer this one's.
+    let _ = login_options(&other, &flow).await;
+    expect_problem(
+        answer(&other, &flow, &stale).await,
+        401,
+        ProblemCode::PasskeyRefused,
+    )
+    .await;
+    // The challenge is gone after that try, however it went.
+    let options = login_options(&other, &flow).await;
+    let credential = device.get(options).await;
+    assert_eq!(answer(&other, &flow, &credential).await.status(), 200);
+    // Replayed on a new flow (no challenge, then a new one): refused.
+    let again = bare_flow(&server.other_device(), "demo").await;
+    let third = server.other_device();
+    expect_problem(
+        answer(&third, &again, &credential).await,
+        401,
+        ProblemCode::PasskeyRefused,
+    )
+    .await;
+    let _ = login_options(&third, &again).await;
+    expect_problem(
+        answer(&third, &again, &credential).await,
+        401,
+        ProblemCode::PasskeyRefused,
+    )
+    .await;
+    // A challenge expires.
+    let late = bare_flow(&third, "demo").await;
+    let options = login_options(&third, &late).await;
+    let credential = device.get(options).await;
+    server.clock.advance(CHALLENGE_SECONDS);
+    expect_problem(
+        answer(&third, &late, &credential).await,
+        401,
+        ProblemCode::PasskeyRefused,
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn an_answer_from_another_origin_is_refused() {
+    let server = start().await;
+    let (device, _) = sam_with_passkey(&server).await;
+    let other = server.other_device();
+    let flow = bare_flow(&other, "demo").await;
+    let options = login_options(&other, &flow).await;
+    // The same passkey, used from a page on another port of localhost.
+    let mut elsewhere = device.copy_at("http://localhost:1");
+    let credential = elsewhere.get(options).await;
+    expect_problem(
+        answer(&other, &flow, &credential).await,
+        401,
+        ProblemCode::PasskeyRefused,
+    )
+    .await;
+    let session = other.get("/api/v1/session").await;
+    assert_eq!(session.status(), 401);
+}
+
+#[tokio::test]
+async fn a_passkey_of_another_organization_is_refused() {
+    let server = start().await;
+    let (mut device, _) = sam_with_passkey(&server).await;
+    server
+        .db
+        .ensure_organization(&NewOrganization {
+            id: "6a1f0f5e-3c2b-4d8e-9f10-1a2b3c4d5e6f".into(),
+            alias: "other".into(),
+            name: "Other".into(),
+            login_methods: vec![LoginMethod::Password, LoginMethod::Passkey],
+            max_failed_logins: 5,
+            session_seconds: 3600,
+            security: SecuritySettings::default(),
+            public: PublicSettings::default(),
+        })
+        .await
+        .unwrap();
+    let other = server.other_device();
+    let flow = bare_flow(&other, "other").await;
+    let options = login_options(&other, &flow).await;
+    let credential = device.get(options).await;
+    expect_problem(
+        answer(&other, &flow, &credential).await,
+        401,
+        ProblemCode::PasskeyOfAnotherOrganization,
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn a_removed_passkey_is_not_recognized_and_only_its_owner_manages_it() {
+    let server = start().await;
+    let (mut device, added) = sam_with_passkey(&server).await;
+    // alex cannot rename or remove sam's passkey.
+    let alex = server.other_device();
+    log_in(&alex, "alex", ALEX_PASSWORD).await;
+    let path = format!("/api/v1/session/passkeys/{}", added.id);
+    expect_problem(
+        alex.request(Method::PATCH, &path)
+            .json(&json!({ "name": "Mine" }))
+            .send()
+            .await
+            .unwrap(),
+        404,
+        ProblemCode::NotFound,
+    )
+    .await;
+    expect_problem(
+        alex.request(Method::DELETE, &path).send().await.unwrap(),
+        404,
+        ProblemCode::NotFound,
+    )
+    .await;
+    // sam renames it, then removes it.
+    expect_problem(
+        server
+            .request(Method::PATCH, &path)
+            .json(&json!({ "name": "\u{202E}" }))
+            .send()
+            .await
+            .unwrap(),
+        400,
+        ProblemCode::InvalidPasskeyName,
+    )
+    .await;
+    let renamed: ApiPasskey = json_of(
+        server
+            .request(Method::PATCH, &path)
+            .json(&json!({ "name": "Old laptop" }))
+            .send()
+            .await
+            .unwrap(),
+        200,
+    )
+    .await
+    .as_object()
+    .map(|o| serde_json::from_value(Value::Object(o.clone())).unwrap())
+    .unwrap();
+    assert_eq!(renamed.name, "Old laptop");
+    let resp = server.request(Method::DELETE, &path).send().await.unwrap();
+    assert_eq!(resp.status(), 204);
+    let list: Passkeys = server
+        .get("/api/v1/session/passkeys")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(list.passkeys.is_empty());
+    let mails = server.mailbox("sam@demo.example").await;
+    assert!(
+        mails
+            .iter()
+            .any(|m| m["subject"] == "A passkey was removed: Old laptop"),
+        "{mails:?}"
+    );
+    let other = server.other_device();
+    let flow = bare_flow(&other, "demo").await;
+    let options = login_options(&other, &flow).await;
+    let credential = device.get(options).await;
+    expect_problem(
+        answer(&other, &flow, &credential).await,
+        401,
+        ProblemCode::PasskeyNotRecognized,
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn a_passkey_is_the_second_factor_after_a_password() {
+    let server = start().await;
+    let (mut device, _) = sam_with_passkey(&server).await;
+    let other = server.other_device();
+    let flow = other.flow_for("sam").await;
+    let at_second: Flow = other
+        .password(&flow, SAM_PASSWORD)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(at_second.state, FlowState::SecondFactor);
+    assert_eq!(at_second.second_factors, [SecondFactorMethod::Passkey]);
+    let read: Flow = other
+        .get(&format!("/api/v1/flows/{}", flow.id))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(read.second_factors, [SecondFactorMethod::Passkey]);
+    let options = login_options(&other, &flow).await;
+    let allowed = options["publicKey"]["allowCredentials"].as_array().unwrap();
+    assert_eq!(allowed.len(), 1, "sam's passkey only");
+    let credential = device.get(options).await;
+    let done: Flow = json_of(answer(&other, &flow, &credential).await, 200)
+        .await
+        .as_object()
+        .map(|o| serde_json::from_value(Value::Object(o.clone())).unwrap())
+        .unwrap();
+    assert_eq!(done.state, FlowState::Complete);
+    assert_eq!(other.get("/api/v1/session").await.status(), 200);
+
+    // alex's passkey is not sam's second factor.
+    let alex = server.other_device();
+    log_in(&alex, "alex", ALEX_PASSWORD).await;
+    let mut alex_device = Device::new(&server);
+    add_passkey(&alex, &mut alex_device, "Alex's").await;
+    let third = server.other_device();
+    let flow = third.flow_for("sam").await;
+    third.password(&flow, SAM_PASSWORD).await;
+    let options = login_options(&third, &flow).await;
+    let mut options_for_alex = options.clone();
+    options_for_alex["publicKey"]
+        .as_object_mut()
+        .unwrap()
+        .remove("allowCredentials");
+    let credential = alex_device.get(options_for_alex).await;
+    expect_problem(
+        answer(&third, &flow, &credential).await,
+        401,
+        ProblemCode::PasskeyNotRecognized,
+    )
+    .await;
+
+    // Where the Organization turns passkeys off, they are no second factor.
+    server
+        .settings(SettingsChange {
+            login_methods: Some(vec![LoginMethod::Password]),
+            ..SettingsChange::default()
+        })
+        .await;
+    let fourth = server.other_device();
+    let flow = fourth.flow_for("sam").await;
+    let done: Flow = fourth
+        .password(&flow, SAM_PASSWORD)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(done.state, FlowState::Complete);
+}
+
+#[tokio::test]
+async fn a_locked_member_is_told_after_a_right_passkey() {
+    let server = start().await;
+    let (mut device, _) = sam_with_passkey(&server).await;
+    let out = server
+        .cli(&["member", "lock", "--org", "demo", "--username", "sam"])
+        .await;
+    assert!(out.status.success(), "{out:?}");
+    let other = server.other_device();
+    let flow = bare_flow(&other, "demo").await;
+    let options = login_options(&other, &flow).await;
+    let credential = device.get(options).await;
+    expect_problem(
+        answer(&other, &flow, &credential).await,
+        403,
+        ProblemCode::AccountLocked,
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn adding_and_removing_need_a_recent_login_and_renaming_does_not() {
+    let server = start().await;
+    let (_, added) = sam_with_passkey(&server).await;
+    server.clock.advance(RECENT_LOGIN_SECONDS + 1);
+    expect_problem(
+        server
+            .post("/api/v1/session/passkeys/options", json!({}))
+            .await,
+        403,
+        ProblemCode::ReauthenticationRequired,
+    )
+    .await;
+    let path = format!("/api/v1/session/passkeys/{}", added.id);
+    expect_problem(
+        server.request(Method::DELETE, &path).send().await.unwrap(),
+        403,
+        ProblemCode::ReauthenticationRequired,
+    )
+    .await;
+    let resp = server
+        .request(Method::PATCH, &path)
+        .json(&json!({ "name": "Still mine" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+}
+
+#[tokio::test]
+async fn a_disabled_method_is_refused_but_the_list_still_answers() {
+    let server = start().await;
+    let (mut device, added) = sam_with_passkey(&server).await;
+    server
+        .settings(SettingsChange {
+            login_methods: Some(vec![LoginMethod::EmailCode, LoginMethod::Password]),
+            ..SettingsChange::default()
+        })
+        .await;
+    expect_problem(
+        server
+            .post("/api/v1/session/passkeys/options", json!({}))
+            .await,
+        400,
+        ProblemCode::MethodNotEnabled,
+    )
+    .await;
+    let list: Passkeys = server
+        .get("/api/v1/session/passkeys")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(list.passkeys, [added]);
+    let other = server.other_device();
+    let flow = bare_flow(&other, "demo").await;
+    expect_problem(
+        other
+            .post(
+                &format!("/api/v1/flows/{}/passkey/options", flow.id),
+                json!({}),
+            )
+            .await,
+        400,
+        ProblemCode::MethodNotEnabled,
+    )
+    .await;
+    // Not even with a challenge asked for while it was on.
+    server
+        .settings(SettingsChange {
+            login_methods: Some(vec![LoginMethod::Passkey]),
+            ..SettingsChange::default()
+        })
+        .await;
+    let options = login_options(&other, &flow).await;
+    let credential = device.get(options).await;
+    server
+        .settings(SettingsChange {
+            login_methods: Some(vec![LoginMethod::Password]),
+            ..SettingsChange::default()
+        })
+        .await;
+    expect_problem(
+        answer(&other, &flow, &credential).await,
+        400,
+        ProblemCode::MethodNotEnabled,
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn a_passkey_meets_the_mfa_requirement() {
+    let server = start().await;
+    log_in(&server, "sam", SAM_PASSWORD).await;
+    let session: Session = server.get("/api/v1/session").await.json().await.unwrap();
+    assert!(session
+        .requirements
+        .iter()
+        .any(|r| r.kind == RequirementKind::EnableMfa));
+    let mut device = Device::new(&server);
+    add_passkey(&server, &mut device, "Phone").await;
+    let session: Session = server.get("/api/v1/session").await.json().await.unwrap();
+    assert!(
+        !session
+            .requirements
+            .iter()
+            .any(|r| r.kind == RequirementKind::EnableMfa),
+        "{:?}",
+        session.requirements
+    );
+}
