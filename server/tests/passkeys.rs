@@ -722,3 +722,55 @@ async fn a_passkey_meets_the_mfa_requirement() {
         session.requirements
     );
 }
+
+#[tokio::test]
+async fn the_second_factor_step_lists_a_passkey_first_then_the_authenticator() {
+    let server = start().await;
+    let (_, _) = sam_with_passkey(&server).await;
+    let sam = server
+        .db
+        .member_by_username(demo::ORGANIZATION_ID, "sam")
+        .await
+        .unwrap()
+        .unwrap();
+    server
+        .db
+        .set_totp_pending(&sam.id, "JBSWY3DPEHPK3PXP")
+        .await
+        .unwrap();
+    server.db.activate_totp(&sam.id, 0, &[]).await.unwrap();
+    let other = server.other_device();
+    let flow = other.flow_for("sam").await;
+    let at_second: Flow = other
+        .password(&flow, SAM_PASSWORD)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(at_second.state, FlowState::SecondFactor);
+    assert_eq!(
+        at_second.second_factors,
+        [
+            SecondFactorMethod::Passkey,
+            SecondFactorMethod::Totp,
+            SecondFactorMethod::RecoveryCode
+        ]
+    );
+    // Without passkeys enabled, the authenticator alone.
+    server
+        .settings(SettingsChange {
+            login_methods: Some(vec![LoginMethod::Password]),
+            ..SettingsChange::default()
+        })
+        .await;
+    let read: Flow = other
+        .get(&format!("/api/v1/flows/{}", flow.id))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        read.second_factors,
+        [SecondFactorMethod::Totp, SecondFactorMethod::RecoveryCode]
+    );
+}
