@@ -15,6 +15,7 @@ use leptos::prelude::on_cleanup;
 use member_login_api::flow::{
     CreateFlow, Flow, SubmitPassword, SubmitSecondFactor, SubmitUsername, VerifyCode,
 };
+use member_login_api::passkey::{passkey_path, Passkey, Passkeys, RenamePasskey, PASSKEYS_PATH};
 use member_login_api::session::{ChangePassword, MfaEnrollment, RecoveryCodes, Session, VerifyMfa};
 use member_login_api::{
     flow_path, organization_path, Organization, OrganizationKey, Problem, CSRF_HEADER, FLOWS_PATH,
@@ -107,9 +108,24 @@ async fn api_base() -> String {
 /// A response body parsed by the browser's own JSON parser (not gloo-net's `json`, which
 /// would bring serde_json), then typed.
 async fn json_body<T: DeserializeOwned>(response: Response) -> Option<T> {
+    crate::js_de::from_js(json_value(response).await?)
+}
+
+/// A response body as the browser's JSON parser gives it.
+async fn json_value(response: Response) -> Option<wasm_bindgen::JsValue> {
     let promise = web_sys::Response::from(response).json().ok()?;
-    let value = JsFuture::from(promise).await.ok()?;
-    crate::js_de::from_js(value)
+    JsFuture::from(promise).await.ok()
+}
+
+/// A request body that carries the browser's answer to a passkey ceremony as it is (WebAuthn's
+/// JSON form, which the server's WebAuthn library reads; the app reads none of it).
+#[derive(Serialize)]
+pub struct PasskeyCredential {
+    /// The passkey's name, when adding one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(with = "serde_wasm_bindgen::preserve")]
+    pub credential: wasm_bindgen::JsValue,
 }
 
 /// The requests of one step: all aborted when the step unmounts.
@@ -216,6 +232,73 @@ impl RequestScope {
         Err(problem_of(response).await)
     }
 
+    /// A call whose answer the app passes on without reading it (a passkey ceremony's
+    /// options, for the browser).
+    async fn call_value(&self, path: &str) -> Result<wasm_bindgen::JsValue, ClientError> {
+        let response = self.send(Method::POST, path, NONE).await?;
+        if response.ok() {
+            let status = response.status();
+            return json_value(response)
+                .await
+                .filter(|v| v.is_object())
+                .ok_or(ClientError::Unexpected(status));
+        }
+        Err(problem_of(response).await)
+    }
+
+    /// A call answered with no body (204).
+    async fn call_empty(&self, method: Method, path: &str) -> Result<(), ClientError> {
+        let resp = self.send(method, path, NONE).await?;
+        if resp.ok() {
+            Ok(())
+        } else {
+            Err(problem_of(resp).await)
+        }
+    }
+
+    /// The options for a passkey login on flow `id` (`{"publicKey": …}`).
+    pub async fn passkey_login_options(
+        &self,
+        id: &str,
+    ) -> Result<wasm_bindgen::JsValue, ClientError> {
+        self.call_value(&flow_path(id, "passkey/options")).await
+    }
+
+    /// Logs in on flow `id` with the browser's answer.
+    pub async fn passkey_login(
+        &self,
+        id: &str,
+        body: &PasskeyCredential,
+    ) -> Result<Flow, ClientError> {
+        self.post_step(id, "passkey", Some(body)).await
+    }
+
+    pub async fn passkeys(&self) -> Result<Passkeys, ClientError> {
+        self.call(Method::GET, PASSKEYS_PATH, NONE).await
+    }
+
+    /// The options to add a passkey (`{"publicKey": …}`).
+    pub async fn new_passkey_options(&self) -> Result<wasm_bindgen::JsValue, ClientError> {
+        self.call_value(&format!("{PASSKEYS_PATH}/options")).await
+    }
+
+    pub async fn add_passkey(&self, body: &PasskeyCredential) -> Result<Passkey, ClientError> {
+        self.call(Method::POST, PASSKEYS_PATH, Some(body)).await
+    }
+
+    pub async fn rename_passkey(
+        &self,
+        id: &str,
+        body: &RenamePasskey,
+    ) -> Result<Passkey, ClientError> {
+        self.call(Method::PATCH, &passkey_path(id), Some(body))
+            .await
+    }
+
+    pub async fn remove_passkey(&self, id: &str) -> Result<(), ClientError> {
+        self.call_empty(Method::DELETE, &passkey_path(id)).await
+    }
+
     pub async fn find_organization(
         &self,
         key: &OrganizationKey,
@@ -297,12 +380,7 @@ impl RequestScope {
     }
 
     pub async fn logout(&self) -> Result<(), ClientError> {
-        let resp = self.send(Method::DELETE, SESSION_PATH, NONE).await?;
-        if resp.ok() {
-            Ok(())
-        } else {
-            Err(problem_of(resp).await)
-        }
+        self.call_empty(Method::DELETE, SESSION_PATH).await
     }
 }
 

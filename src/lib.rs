@@ -8,6 +8,7 @@ pub mod device;
 pub mod i18n;
 pub mod js_de;
 pub mod messages;
+pub mod passkey;
 pub mod state;
 pub mod steps;
 pub mod wizard;
@@ -19,7 +20,7 @@ use leptos_router::location::{BrowserUrl, LocationProvider};
 
 use steps::{
     DoneStep, EmailCodeStep, EnableMfaStep, Landing, MethodStep, NotFound, OrganizationStep,
-    PasswordStep, SecondFactorStep, UpdatePasswordStep, UsernameStep,
+    PasskeysStep, PasswordStep, SecondFactorStep, UpdatePasswordStep, UsernameStep,
 };
 
 /// The login page (index.html): landing → done. The account screens are another page.
@@ -135,6 +136,7 @@ fn account_step(path: &str) -> AnyView {
     match path {
         "/account/password" => UpdatePasswordStep().into_any(),
         "/account/mfa" => EnableMfaStep().into_any(),
+        "/account/passkeys" => PasskeysStep().into_any(),
         _ => NotFound().into_any(),
     }
 }

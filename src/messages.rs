@@ -12,6 +12,7 @@ use member_login_api::{OrganizationInputError, Problem, ProblemCode};
 
 use crate::api_client::ClientError;
 use crate::i18n::{fill, Catalogue, Key, Lang};
+use crate::passkey::PasskeyError;
 use crate::wizard::{countdown_text, Step};
 
 /// A message to show, worded when shown, in the language in use then.
@@ -30,6 +31,27 @@ pub fn of_error(error: ClientError) -> Said {
 /// The message for an API refusal.
 pub fn of_problem(problem: Problem) -> Said {
     Arc::new(move |l| refusal(l, &problem).into_owned())
+}
+
+/// Why the browser gave no passkey for a login, always with what remains: another try,
+/// another way to log in.
+pub fn passkey_login(error: PasskeyError) -> Key {
+    match error {
+        PasskeyError::Unsupported => |c| c.passkey_unsupported(),
+        PasskeyError::NotAllowed => |c| c.passkey_not_allowed(),
+        _ => |c| c.passkey_failed(),
+    }
+}
+
+/// Why the browser made no passkey to add (the account page's words, kept apart from the login
+/// page's so that neither page carries the other's).
+pub fn passkey_adding(error: PasskeyError) -> Key {
+    match error {
+        PasskeyError::Unsupported => |c| c.passkey_unsupported_adding(),
+        PasskeyError::NotAllowed => |c| c.passkey_not_allowed_adding(),
+        PasskeyError::AlreadyAdded => |c| c.passkey_already_added(),
+        _ => |c| c.passkey_failed_adding(),
+    }
 }
 
 pub fn organization_input(error: OrganizationInputError) -> Key {
@@ -80,6 +102,10 @@ pub fn problem(c: &Catalogue, code: ProblemCode) -> &'static str {
         ProblemCode::PayloadTooLarge => c.problem_payload_too_large(),
         ProblemCode::PasswordRejected => c.problem_password_rejected(),
         ProblemCode::ServiceBusy => c.problem_service_busy(),
+        ProblemCode::PasskeyNotRecognized => c.problem_passkey_not_recognized(),
+        ProblemCode::PasskeyOfAnotherOrganization => c.problem_passkey_of_another_organization(),
+        ProblemCode::PasskeyRefused => c.problem_passkey_refused(),
+        ProblemCode::InvalidPasskeyName => c.problem_invalid_passkey_name(),
         _ => c.problem_internal(),
     }
 }
@@ -242,6 +268,10 @@ mod tests {
                 ProblemCode::ServiceBusy,
                 ProblemCode::RateLimited,
                 ProblemCode::ReauthenticationRequired,
+                ProblemCode::PasskeyNotRecognized,
+                ProblemCode::PasskeyOfAnotherOrganization,
+                ProblemCode::PasskeyRefused,
+                ProblemCode::InvalidPasskeyName,
             ] {
                 assert_ne!(problem(c, code), fallback, "{code:?}");
             }
@@ -254,6 +284,33 @@ mod tests {
                 c.too_many_attempts_wait()
             );
         }
+    }
+
+    #[test]
+    fn every_passkey_refusal_has_its_own_words_and_a_login_one_leaves_another_way() {
+        use PasskeyError::*;
+        for c in [&EN, &FR] {
+            let login: Vec<_> = [Unsupported, NotAllowed, Failed]
+                .into_iter()
+                .map(|e| passkey_login(e)(c))
+                .collect();
+            let adding: Vec<_> = [Unsupported, NotAllowed, Failed, AlreadyAdded]
+                .into_iter()
+                .map(|e| passkey_adding(e)(c))
+                .collect();
+            let all: std::collections::HashSet<_> = login.iter().chain(&adding).collect();
+            assert_eq!(all.len(), login.len() + adding.len());
+            let another_way = if c == &EN { "another way" } else { "autrement" };
+            for text in &login {
+                assert!(text.contains(another_way), "{text}");
+            }
+        }
+        // Cancelled and "no passkey on this device" are one error to the app: both are said.
+        let text = passkey_login(NotAllowed)(&EN);
+        assert!(
+            text.contains("cancelled") && text.contains("no passkey"),
+            "{text}"
+        );
     }
 
     #[test]

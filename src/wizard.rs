@@ -82,6 +82,7 @@ pub fn page_title(path: &str) -> Key {
         "/login/done" => |c| c.title_done(),
         "/account/password" => |c| c.title_update_password(),
         "/account/mfa" => |c| c.title_enable_mfa(),
+        "/account/passkeys" => |c| c.title_passkeys(),
         _ => |c| c.title_not_found(),
     }
 }
@@ -178,6 +179,7 @@ pub fn blames_input(code: ProblemCode) -> bool {
             | ProblemCode::CodeExpired
             | ProblemCode::CodeRequired
             | ProblemCode::PasswordRejected
+            | ProblemCode::InvalidPasskeyName
     )
 }
 
@@ -242,6 +244,7 @@ mod tests {
             username: Some("alex".into()),
             code: None,
             messages: vec![],
+            second_factors: vec![],
         }
     }
 
@@ -382,6 +385,7 @@ mod tests {
             "/login/done",
             "/account/password",
             "/account/mfa",
+            "/account/passkeys",
             "/nowhere",
         ];
         for c in [&crate::i18n::EN, &crate::i18n::FR] {

@@ -1454,3 +1454,760 @@ async fn counts_and_countdowns_follow_the_language() {
     assert_eq!(expected, "Ce code n'est pas le bon. Il vous reste 1 essai.");
     root.remove();
 }
+
+// --- passkeys ---------------------------------------------------------------------------------
+
+/// An Organization that enables passkeys.
+const PASSKEY_ORGANIZATION: &str = r#"{"id":"0f6d2c48-5a1e-4c3b-9e7d-2b8a4f1c6e30","alias":"demo",
+    "name":"Demo","login_methods":["email_code","password","passkey","a_method_from_the_future"]}"#;
+
+/// A flow of the passkey Organization at `state`, with `extra` fields.
+fn passkey_flow(id: &str, state: &str, extra: &str) -> String {
+    format!(
+        r#"{{"id":"{id}","state":"{state}","expires_at":1700001800,"now":1700000000,
+            "organization":{PASSKEY_ORGANIZATION}{extra}}}"#
+    )
+}
+
+/// Login options as the API gives them: challenge "chal", and the credential "cred-1" allowed
+/// when `allow` (the second factor).
+fn login_options(allow: bool) -> String {
+    let allowed = if allow {
+        r#","allowCredentials":[{"type":"public-key","id":"Y3JlZC0x"}]"#
+    } else {
+        ""
+    };
+    format!(
+        r#"{{"publicKey":{{"challenge":"Y2hhbA","rpId":"localhost","userVerification":"required"{allowed}}}}}"#
+    )
+}
+
+/// Replaces `navigator.credentials` (and what the browser says of autofill) while it lives:
+/// every call is recorded with its options' bytes decoded (see [`ceremonies`]). A prompt
+/// answers with a made-up credential when `prompt` is "ok", else throws a DOMException of that
+/// name; the autofill request waits until aborted, unless `autofill` is "pick" (the member
+/// picks a passkey at once) or "fail" (the browser refuses it at once).
+struct FakeAuthenticator;
+
+fn fake_authenticator(prompt: &str, autofill_available: bool, autofill: &str) -> FakeAuthenticator {
+    js_sys::Function::new_with_args(
+        "prompt, available, autofill",
+        r#"
+        window.__ceremonies = [];
+        const bytes = s => new TextEncoder().encode(s).buffer;
+        const text = b => new TextDecoder().decode(b);
+        const credential = kind => ({
+          id: 'Y3JlZC0x', rawId: bytes('cred-1'), type: 'public-key',
+          authenticatorAttachment: 'platform',
+          getClientExtensionResults: () => ({}),
+          response: kind === 'create'
+            ? { clientDataJSON: bytes('client-c'), attestationObject: bytes('attested'),
+                getTransports: () => ['internal'] }
+            : { clientDataJSON: bytes('client-g'), authenticatorData: bytes('auth-data'),
+                signature: bytes('signed'), userHandle: bytes('user-1') },
+        });
+        const answer = (kind, options) => {
+          const pk = options.publicKey;
+          window.__ceremonies.push({
+            kind, mediation: options.mediation || 'prompt', challenge: text(pk.challenge),
+            user: pk.user ? text(pk.user.id) : null,
+            listed: (pk.allowCredentials || pk.excludeCredentials || []).map(c => text(c.id)),
+            aborted: false,
+          });
+          const record = window.__ceremonies[window.__ceremonies.length - 1];
+          if (options.mediation === 'conditional' && autofill === 'fail') {
+            return Promise.reject(new DOMException('refused', 'SecurityError'));
+          }
+          if (options.mediation === 'conditional' && autofill !== 'pick') {
+            return new Promise((_, reject) => options.signal.addEventListener('abort', () => {
+              record.aborted = true;
+              reject(new DOMException('aborted', 'AbortError'));
+            }));
+          }
+          if (options.mediation === 'conditional' || prompt === 'ok') {
+            return Promise.resolve(credential(kind));
+          }
+          return Promise.reject(new DOMException('refused', prompt));
+        };
+        Object.defineProperty(navigator, 'credentials', {
+          configurable: true,
+          value: { get: o => answer('get', o), create: o => answer('create', o) },
+        });
+        window.__realAutofill = window.__realAutofill
+          || PublicKeyCredential.isConditionalMediationAvailable;
+        PublicKeyCredential.isConditionalMediationAvailable = async () => available;
+        "#,
+    )
+    .call3(
+        &wasm_bindgen::JsValue::NULL,
+        &prompt.into(),
+        &autofill_available.into(),
+        &autofill.into(),
+    )
+    .unwrap();
+    FakeAuthenticator
+}
+
+impl Drop for FakeAuthenticator {
+    fn drop(&mut self) {
+        js_sys::Function::new_no_args(
+            "delete navigator.credentials;
+             if (window.__realAutofill) {
+               PublicKeyCredential.isConditionalMediationAvailable = window.__realAutofill;
+             }",
+        )
+        .call0(&wasm_bindgen::JsValue::NULL)
+        .unwrap();
+    }
+}
+
+/// The WebAuthn calls made since [`fake_authenticator`]: "kind mediation challenge listed-ids
+/// user aborted".
+fn ceremonies() -> Vec<String> {
+    let window = web_sys::window().unwrap();
+    let list = js_sys::Reflect::get(&window, &"__ceremonies".into()).unwrap();
+    let field = |c: &wasm_bindgen::JsValue, name: &str| {
+        let v = js_sys::Reflect::get(c, &name.into()).unwrap();
+        if js_sys::Array::is_array(&v) {
+            js_sys::Array::from(&v)
+                .iter()
+                .filter_map(|x| x.as_string())
+                .collect::<Vec<_>>()
+                .join(",")
+        } else {
+            v.as_string()
+                .or_else(|| {
+                    v.as_bool()
+                        .map(|b| if b { "aborted" } else { "live" }.into())
+                })
+                .unwrap_or_else(|| "-".into())
+        }
+    };
+    js_sys::Array::from(&list)
+        .iter()
+        .map(|c| {
+            [
+                "kind",
+                "mediation",
+                "challenge",
+                "listed",
+                "user",
+                "aborted",
+            ]
+            .map(|f| field(&c, f))
+            .join(" ")
+        })
+        .collect()
+}
+
+/// The JSON body of the one call that starts with `start`.
+fn body_of(start: &str) -> wasm_bindgen::JsValue {
+    let calls = calls();
+    let call = calls
+        .iter()
+        .find(|c| c.starts_with(start))
+        .unwrap_or_else(|| panic!("no call {start}: {calls:?}"));
+    js_sys::JSON::parse(call[start.len()..].trim()).unwrap()
+}
+
+/// `value`'s field at `path` ("response.clientDataJSON"), as text.
+fn json_at(value: &wasm_bindgen::JsValue, path: &str) -> Option<String> {
+    let mut v = value.clone();
+    for name in path.split('.') {
+        v = js_sys::Reflect::get(&v, &name.into()).ok()?;
+    }
+    v.as_string()
+        .or_else(|| js_sys::JSON::stringify(&v).ok().and_then(|s| s.as_string()))
+}
+
+fn b64(text: &str) -> String {
+    member_login::passkey::base64url_encode(text.as_bytes())
+}
+
+/// The username step of the passkey Organization, its API answering `routes` too.
+async fn passkey_username_step(
+    routes: &[(&str, &str, u16, &str)],
+) -> (
+    FakeApi,
+    HtmlElement,
+    leptos::mount::UnmountHandle<impl Mountable>,
+) {
+    let mut all = vec![(
+        "GET",
+        "/api/v1/organizations/demo",
+        200,
+        PASSKEY_ORGANIZATION,
+    )];
+    all.extend_from_slice(routes);
+    let api = fake_api(&all);
+    let (root, app) = mount_at("/login/username?organization=demo");
+    text_when(&root, "#current-organization", |t| t == "Demo").await;
+    (api, root, app)
+}
+
+#[wasm_bindgen_test]
+async fn an_organization_with_passkeys_offers_them_in_autofill_and_by_button_with_no_username() {
+    let username_flow = passkey_flow("p1", "username", "");
+    let options = login_options(false);
+    let complete = passkey_flow("p1", "complete", "");
+    let _authenticator = fake_authenticator("ok", true, "wait");
+    let (_api, root, _app) = passkey_username_step(&[
+        ("POST", "/api/v1/flows", 200, &username_flow),
+        ("POST", "/api/v1/flows/p1/passkey/options", 200, &options),
+        ("POST", "/api/v1/flows/p1/passkey", 200, &complete),
+    ])
+    .await;
+    let input: HtmlInputElement = find(&root, "#username");
+    assert_eq!(
+        input.get_attribute("autocomplete").unwrap(),
+        "username webauthn"
+    );
+    // The autofill request waits for the member, on a flow with no username.
+    until("the autofill request", || !ceremonies().is_empty()).await;
+    assert_eq!(ceremonies(), ["get conditional chal  - live"]);
+    assert!(
+        calls().contains(&r#"POST /api/v1/flows {"organization":"demo","language":"en"}"#.into())
+    );
+    let button: HtmlButtonElement = find(&root, "#use-passkey");
+    assert_eq!(button.text_content().unwrap(), "Use a passkey");
+    assert_eq!(button.class_name(), "button secondary");
+    assert_eq!(document().active_element().unwrap().id(), "username");
+
+    // The button's prompt replaces the autofill request, and logs in.
+    button.click();
+    until("the done step", || pathname() == "/login/done").await;
+    let made = ceremonies();
+    assert_eq!(made[0], "get conditional chal  - aborted");
+    assert_eq!(made[1], "get prompt chal  - live");
+    let sent = body_of("POST /api/v1/flows/p1/passkey ");
+    for (path, want) in [
+        ("credential.id", "Y3JlZC0x".to_owned()),
+        ("credential.rawId", b64("cred-1")),
+        ("credential.type", "public-key".into()),
+        ("credential.authenticatorAttachment", "platform".into()),
+        ("credential.clientExtensionResults", "{}".into()),
+        ("credential.response.clientDataJSON", b64("client-g")),
+        ("credential.response.authenticatorData", b64("auth-data")),
+        ("credential.response.signature", b64("signed")),
+        ("credential.response.userHandle", b64("user-1")),
+    ] {
+        assert_eq!(json_at(&sent, path), Some(want), "{path}");
+    }
+    root.remove();
+}
+
+#[wasm_bindgen_test]
+async fn a_passkey_picked_in_the_autofill_logs_in() {
+    let username_flow = passkey_flow("p2", "username", "");
+    let options = login_options(false);
+    let complete = passkey_flow("p2", "complete", "");
+    let _authenticator = fake_authenticator("NotAllowedError", true, "pick");
+    // The member picks at once: the step may be gone before its Organization is seen.
+    let _api = fake_api(&[
+        (
+            "GET",
+            "/api/v1/organizations/demo",
+            200,
+            PASSKEY_ORGANIZATION,
+        ),
+        ("POST", "/api/v1/flows", 200, &username_flow),
+        ("POST", "/api/v1/flows/p2/passkey/options", 200, &options),
+        ("POST", "/api/v1/flows/p2/passkey", 200, &complete),
+    ]);
+    let (root, _app) = mount_at("/login/username?organization=demo");
+    until("the done step", || pathname() == "/login/done").await;
+    assert_eq!(ceremonies(), ["get conditional chal  - live"]);
+    root.remove();
+}
+
+#[wasm_bindgen_test]
+async fn an_autofill_request_the_browser_refuses_before_any_pick_goes_unsaid() {
+    let username_flow = passkey_flow("p5", "username", "");
+    let options = login_options(false);
+    let _authenticator = fake_authenticator("ok", true, "fail");
+    let (_api, root, _app) = passkey_username_step(&[
+        ("POST", "/api/v1/flows", 200, &username_flow),
+        ("POST", "/api/v1/flows/p5/passkey/options", 200, &options),
+    ])
+    .await;
+    until("the autofill request", || !ceremonies().is_empty()).await;
+    for _ in 0..10 {
+        settle().await;
+    }
+    // Nothing was asked of the member: no error, and no retrying in a loop.
+    assert_eq!(
+        find::<HtmlElement>(&root, "#username-error")
+            .text_content()
+            .unwrap(),
+        ""
+    );
+    assert_eq!(ceremonies().len(), 1, "{:?}", ceremonies());
+    root.remove();
+}
+
+#[wasm_bindgen_test]
+async fn without_autofill_or_with_an_organization_without_passkeys_none_is_asked_for() {
+    let _authenticator = fake_authenticator("ok", false, "wait");
+    let (_api, root, _app) = passkey_username_step(&[]).await;
+    settle().await;
+    // The button, but no autofill request: the browser offers none.
+    assert!(root.query_selector("#use-passkey").unwrap().is_some());
+    assert!(ceremonies().is_empty());
+    assert!(
+        !calls().iter().any(|c| c.starts_with("POST")),
+        "{:?}",
+        calls()
+    );
+    root.remove();
+
+    // An Organization without passkeys: no button, a plain username field.
+    let (_api, root, _app) = username_step_for("").await;
+    settle().await;
+    assert!(root.query_selector("#use-passkey").unwrap().is_none());
+    let input: HtmlInputElement = find(&root, "#username");
+    assert_eq!(input.get_attribute("autocomplete").unwrap(), "username");
+    root.remove();
+}
+
+#[wasm_bindgen_test]
+async fn a_cancelled_prompt_or_no_passkey_here_is_said_and_the_username_stays_possible() {
+    let username_flow = passkey_flow("p3", "username", "");
+    let options = login_options(false);
+    let _authenticator = fake_authenticator("NotAllowedError", false, "wait");
+    let (_api, root, _app) = passkey_username_step(&[
+        ("POST", "/api/v1/flows", 200, &username_flow),
+        ("POST", "/api/v1/flows/p3/passkey/options", 200, &options),
+    ])
+    .await;
+    find::<HtmlButtonElement>(&root, "#use-passkey").click();
+    let said = text_when(&root, "#username-error", |t| !t.is_empty()).await;
+    assert_eq!(said, EN.passkey_not_allowed());
+    assert!(said.contains("cancelled") && said.contains("no passkey"));
+    assert!(said.contains("log in another way"));
+    // Nothing typed is to blame; the username path is as it was.
+    let input: HtmlInputElement = find(&root, "#username");
+    assert!(input.get_attribute("aria-invalid").is_none());
+    assert_eq!(pathname(), "/login/username");
+    // And in French.
+    member_login::i18n::set_lang(Lang::Fr);
+    text_when(&root, "#username-error", |t| t == FR.passkey_not_allowed()).await;
+    root.remove();
+}
+
+#[wasm_bindgen_test]
+async fn a_browser_without_webauthn_says_so_and_keeps_the_other_ways() {
+    js_sys::eval(
+        "window.__pkc = window.PublicKeyCredential; window.PublicKeyCredential = undefined;",
+    )
+    .unwrap();
+    let (_api, root, _app) = passkey_username_step(&[]).await;
+    let said = text_when(&root, "#passkey-unsupported", |t| !t.is_empty()).await;
+    assert_eq!(said, EN.passkey_unsupported());
+    assert!(root.query_selector("#use-passkey").unwrap().is_none());
+    assert!(root.query_selector("#username").unwrap().is_some());
+    assert!(root
+        .query_selector("button[type=submit]")
+        .unwrap()
+        .is_some());
+    js_sys::eval("window.PublicKeyCredential = window.__pkc;").unwrap();
+    root.remove();
+}
+
+#[wasm_bindgen_test]
+async fn each_passkey_refusal_of_the_server_is_said_in_words() {
+    let username_flow = passkey_flow("p4", "username", "");
+    let options = login_options(false);
+    for (code, en, fr) in [
+        (
+            "passkey_not_recognized",
+            EN.problem_passkey_not_recognized(),
+            FR.problem_passkey_not_recognized(),
+        ),
+        (
+            "passkey_of_another_organization",
+            EN.problem_passkey_of_another_organization(),
+            FR.problem_passkey_of_another_organization(),
+        ),
+        (
+            "passkey_refused",
+            EN.problem_passkey_refused(),
+            FR.problem_passkey_refused(),
+        ),
+    ] {
+        let refused = problem_json(401, code, "");
+        let _authenticator = fake_authenticator("ok", false, "wait");
+        let (_api, root, _app) = passkey_username_step(&[
+            ("POST", "/api/v1/flows", 200, &username_flow),
+            ("POST", "/api/v1/flows/p4/passkey/options", 200, &options),
+            ("POST", "/api/v1/flows/p4/passkey", 401, &refused),
+        ])
+        .await;
+        find::<HtmlButtonElement>(&root, "#use-passkey").click();
+        text_when(&root, "#username-error", |t| t == en).await;
+        member_login::i18n::set_lang(Lang::Fr);
+        text_when(&root, "#username-error", |t| t == fr).await;
+        assert_eq!(pathname(), "/login/username", "{code}");
+        root.remove();
+    }
+}
+
+/// Whether the element matching `selector` is out of sight (it or an ancestor `hidden`).
+fn hidden(root: &HtmlElement, selector: &str) -> bool {
+    find::<HtmlElement>(root, selector)
+        .closest("[hidden]")
+        .unwrap()
+        .is_some()
+}
+
+/// The second-factor step of a flow offering `factors`.
+async fn second_factor_offering(
+    id: &str,
+    factors: &str,
+    routes: &[(&str, &str, u16, &str)],
+) -> (
+    FakeApi,
+    HtmlElement,
+    leptos::mount::UnmountHandle<impl Mountable>,
+) {
+    let flow = passkey_flow(
+        id,
+        "second_factor",
+        &format!(r#","username":"alex","second_factors":[{factors}]"#),
+    );
+    let path = format!("/api/v1/flows/{id}");
+    let mut all = vec![("GET", path.as_str(), 200, flow.as_str())];
+    all.extend_from_slice(routes);
+    let api = fake_api(&all);
+    let (root, app) = mount_at(&format!("/login/second-factor?organization=demo&flow={id}"));
+    text_when(&root, "#current-username", |t| t == "alex").await;
+    settle().await;
+    (api, root, app)
+}
+
+#[wasm_bindgen_test]
+async fn the_second_factor_offers_a_passkey_first_and_logs_in_with_it() {
+    let options = login_options(true);
+    let complete = passkey_flow("s1", "complete", r#","username":"alex""#);
+    let _authenticator = fake_authenticator("ok", true, "wait");
+    let (_api, root, _app) = second_factor_offering(
+        "s1",
+        r#""passkey","totp","recovery_code""#,
+        &[
+            ("POST", "/api/v1/flows/s1/passkey/options", 200, &options),
+            ("POST", "/api/v1/flows/s1/passkey", 200, &complete),
+        ],
+    )
+    .await;
+    // First, and with the focus; the authenticator app and recovery codes after it.
+    let button: HtmlButtonElement = find(&root, "#use-passkey");
+    assert_eq!(document().active_element().unwrap().id(), "use-passkey");
+    let position = button.compare_document_position(&find::<HtmlElement>(&root, "#second-factor"));
+    assert!(position & web_sys::Node::DOCUMENT_POSITION_FOLLOWING != 0);
+    assert!(!hidden(&root, "#switch-factor"));
+    // No autofill here: the passkey is asked for only when pressed, for this member's.
+    assert!(ceremonies().is_empty());
+    button.click();
+    until("the done step", || pathname() == "/login/done").await;
+    assert_eq!(ceremonies(), ["get prompt chal cred-1 - live"]);
+    assert!(json_at(
+        &body_of("POST /api/v1/flows/s1/passkey "),
+        "credential.response.signature"
+    )
+    .is_some_and(|s| s == b64("signed")));
+    root.remove();
+}
+
+#[wasm_bindgen_test]
+async fn the_second_factor_shows_only_what_the_member_has() {
+    let _authenticator = fake_authenticator("ok", false, "wait");
+    // A passkey only: no code field.
+    let (_api, root, _app) = second_factor_offering("s2", r#""passkey""#, &[]).await;
+    assert!(root.query_selector("#use-passkey").unwrap().is_some());
+    assert!(hidden(&root, "#second-factor"));
+    assert!(hidden(&root, "button[type=submit]"));
+    assert!(!hidden(&root, "#second-factor-error"));
+    root.remove();
+    // Recovery codes only: the field asks for one, with nothing to switch to.
+    let (_api, root, _app) = second_factor_offering("s3", r#""recovery_code""#, &[]).await;
+    assert!(root.query_selector("#use-passkey").unwrap().is_none());
+    text_when(&root, "label[for=second-factor]", |t| t == "Recovery code").await;
+    assert!(!hidden(&root, "#second-factor"));
+    assert!(hidden(&root, "#switch-factor"));
+    root.remove();
+    // The authenticator app only, from a server that knows passkeys: no passkey button.
+    let (_api, root, _app) = second_factor_offering("s4", r#""totp""#, &[]).await;
+    assert!(root.query_selector("#use-passkey").unwrap().is_none());
+    assert!(hidden(&root, "#switch-factor"));
+    assert_eq!(document().active_element().unwrap().id(), "second-factor");
+    root.remove();
+}
+
+/// A session of the passkey Organization with `requirements`.
+fn passkey_session(requirements: &str) -> String {
+    format!(
+        r#"{{"member":{{"username":"alex","email":"alex@example.com"}},
+            "organization":{PASSKEY_ORGANIZATION},"expires_at":1700086400,"now":1700000000,
+            "requirements":[{requirements}]}}"#
+    )
+}
+
+#[wasm_bindgen_test]
+async fn the_done_step_leads_to_the_passkeys_and_a_passkey_meets_the_mfa_requirement() {
+    let session = passkey_session(r#"{"kind":"enable_mfa","deadline":1700259200}"#);
+    let _api = fake_api(&[("GET", "/api/v1/session", 200, &session)]);
+    let (root, _app) = mount_at("/login/done");
+    until("the checklist", || {
+        root.query_selector("#mfa-passkey").unwrap().is_some()
+    })
+    .await;
+    let instead: HtmlElement = find(&root, "#mfa-passkey");
+    assert_eq!(instead.get_attribute("href").unwrap(), "/account/passkeys");
+    assert_eq!(instead.get_attribute("rel").unwrap(), "external");
+    assert_eq!(instead.text_content().unwrap(), "Add a passkey instead");
+    let link: HtmlElement = find(&root, "#passkeys-link");
+    assert_eq!(link.get_attribute("href").unwrap(), "/account/passkeys");
+    root.remove();
+}
+
+const PASSKEY_LIST: &str = r#"{"passkeys":[
+    {"id":"k1","name":"Phone","created_at":1699000000,"last_used_at":1699900000,"synced":true},
+    {"id":"k2","name":"Office key","created_at":1699500000}]}"#;
+
+fn creation_options() -> String {
+    r#"{"publicKey":{"challenge":"Y2hhbA","rp":{"id":"localhost","name":"Member Login"},
+        "user":{"id":"dTE","name":"alex","displayName":"alex"},
+        "pubKeyCredParams":[{"type":"public-key","alg":-7}],
+        "excludeCredentials":[{"type":"public-key","id":"Y3JlZC0x"}],
+        "authenticatorSelection":{"residentKey":"required","userVerification":"required"}}}"#
+        .into()
+}
+
+#[wasm_bindgen_test]
+async fn the_passkeys_screen_lists_adds_renames_and_removes() {
+    let session = passkey_session("");
+    let options = creation_options();
+    let added = r#"{"id":"k3","name":"Work laptop","created_at":1700000000}"#;
+    let renamed = r#"{"id":"k1","name":"Old phone","created_at":1699000000,"synced":true}"#;
+    let _authenticator = fake_authenticator("ok", false, "wait");
+    let _api = fake_api(&[
+        ("GET", "/api/v1/session", 200, &session),
+        ("GET", "/api/v1/session/passkeys", 200, PASSKEY_LIST),
+        ("POST", "/api/v1/session/passkeys/options", 200, &options),
+        ("POST", "/api/v1/session/passkeys", 201, added),
+        ("PATCH", "/api/v1/session/passkeys/k1", 200, renamed),
+        ("DELETE", "/api/v1/session/passkeys/k2", 204, ""),
+    ]);
+    let (root, _app) = mount_at("/account/passkeys");
+    settle().await;
+    assert_eq!(document().active_element().unwrap().tag_name(), "H1");
+    until("the list", || {
+        root.query_selector_all("li.passkey-item").unwrap().length() == 2
+    })
+    .await;
+    let items = root.query_selector_all("li.passkey-item").unwrap();
+    let first = items.item(0).unwrap().text_content().unwrap();
+    assert!(first.starts_with("Phone"), "{first}");
+    assert!(
+        first.contains("Added ") && first.contains("last used "),
+        "{first}"
+    );
+    assert!(first.contains(EN.passkey_synced()), "{first}");
+    let second = items.item(1).unwrap().text_content().unwrap();
+    assert!(second.contains("never used"), "{second}");
+    assert!(!second.contains(EN.passkey_synced()), "{second}");
+    assert_eq!(document().title(), EN.title_passkeys());
+
+    // Add: a name, the browser's new passkey, and the list has it.
+    let name: HtmlInputElement = find(&root, "#passkey-name");
+    type_into(&name, "  Work laptop ");
+    find::<HtmlButtonElement>(&root, "#add-passkey").click();
+    text_when(&root, "#passkeys-status", |t| {
+        t == r#"Passkey "Work laptop" added."#
+    })
+    .await;
+    assert_eq!(
+        root.query_selector_all("li.passkey-item").unwrap().length(),
+        3
+    );
+    assert_eq!(name.value(), "");
+    assert_eq!(ceremonies(), ["create prompt chal cred-1 u1 live"]);
+    let sent = body_of("POST /api/v1/session/passkeys ");
+    assert_eq!(json_at(&sent, "name").as_deref(), Some("Work laptop"));
+    assert_eq!(
+        json_at(&sent, "credential.response.attestationObject"),
+        Some(b64("attested"))
+    );
+    assert_eq!(
+        json_at(&sent, "credential.response.transports").as_deref(),
+        Some(r#"["internal"]"#)
+    );
+
+    // Rename in place: the field has the name, is checked as typed, and the focus comes back.
+    find::<HtmlButtonElement>(&root, "#rename-k1").click();
+    until("the rename field", || {
+        document()
+            .active_element()
+            .is_some_and(|e| e.id() == "rename-field")
+    })
+    .await;
+    let field: HtmlInputElement = find(&root, "#rename-field");
+    assert_eq!(field.value(), "Phone");
+    type_into(&field, &"x".repeat(65));
+    text_when(&root, "#rename-error", |t| {
+        t == EN.problem_invalid_passkey_name()
+    })
+    .await;
+    assert_eq!(field.get_attribute("aria-invalid").as_deref(), Some("true"));
+    type_into(&field, "Old phone");
+    text_when(&root, "#rename-error", str::is_empty).await;
+    assert!(field.get_attribute("aria-invalid").is_none());
+    find::<HtmlButtonElement>(&root, "form.rename button[type=submit]").click();
+    text_when(&root, "#passkeys-status", |t| {
+        t == r#"Passkey renamed "Old phone"."#
+    })
+    .await;
+    assert!(calls().contains(&r#"PATCH /api/v1/session/passkeys/k1 {"name":"Old phone"}"#.into()));
+    until("the focus on Rename", || {
+        document()
+            .active_element()
+            .is_some_and(|e| e.id() == "rename-k1")
+    })
+    .await;
+
+    // Remove, once confirmed.
+    find::<HtmlButtonElement>(&root, "#remove-k2").click();
+    until("the confirmation", || {
+        document()
+            .active_element()
+            .is_some_and(|e| e.id() == "confirm-remove")
+    })
+    .await;
+    let question = find::<HtmlElement>(&root, "#confirm-text")
+        .text_content()
+        .unwrap();
+    assert_eq!(
+        question,
+        r#"Remove "Office key"? You can no longer log in with it."#
+    );
+    find::<HtmlButtonElement>(&root, "#confirm-remove").click();
+    text_when(&root, "#passkeys-status", |t| {
+        t == r#"Passkey "Office key" removed."#
+    })
+    .await;
+    assert_eq!(
+        root.query_selector_all("li.passkey-item").unwrap().length(),
+        2
+    );
+    assert!(calls().contains(&"DELETE /api/v1/session/passkeys/k2".into()));
+    until("the focus on the list", || {
+        document()
+            .active_element()
+            .is_some_and(|e| e.id() == "passkeys-heading")
+    })
+    .await;
+    root.remove();
+}
+
+#[wasm_bindgen_test]
+async fn adding_a_passkey_explains_each_refusal() {
+    let session = passkey_session("");
+    let options = creation_options();
+    let bad_name = problem_json(400, "invalid_passkey_name", "");
+    let _api = fake_api(&[
+        ("GET", "/api/v1/session", 200, &session),
+        ("GET", "/api/v1/session/passkeys", 200, PASSKEY_LIST),
+        ("POST", "/api/v1/session/passkeys/options", 200, &options),
+        ("POST", "/api/v1/session/passkeys", 400, &bad_name),
+    ]);
+    let (root, _app) = mount_at("/account/passkeys");
+    let name: HtmlInputElement = find(&root, "#passkey-name");
+    let add: HtmlButtonElement = find(&root, "#add-passkey");
+    // An empty name, and one checked as typed.
+    add.click();
+    text_when(&root, "#passkey-name-error", |t| {
+        t == EN.problem_invalid_passkey_name()
+    })
+    .await;
+    assert_eq!(name.get_attribute("aria-invalid").as_deref(), Some("true"));
+    type_into(&name, "a\u{202E}b");
+    text_when(&root, "#passkey-name-error", |t| {
+        t == EN.problem_invalid_passkey_name()
+    })
+    .await;
+    type_into(&name, "Work laptop");
+    text_when(&root, "#passkey-name-error", |t| t.is_empty()).await;
+    assert!(name.get_attribute("aria-invalid").is_none());
+
+    for (prompt, said) in [
+        ("InvalidStateError", EN.passkey_already_added()),
+        ("NotAllowedError", EN.passkey_not_allowed_adding()),
+        ("SecurityError", EN.passkey_failed_adding()),
+        ("ok", EN.problem_invalid_passkey_name()),
+    ] {
+        let _authenticator = fake_authenticator(prompt, false, "wait");
+        add.click();
+        text_when(&root, "#passkey-name-error", |t| t == said).await;
+        until("the button", || {
+            add.get_attribute("aria-disabled").is_none()
+        })
+        .await;
+        assert_eq!(add.text_content().unwrap(), "Add a passkey", "{prompt}");
+    }
+    // The server's refusal of the name marks the field; the browser's refusals do not.
+    assert_eq!(name.get_attribute("aria-invalid").as_deref(), Some("true"));
+    member_login::i18n::set_lang(Lang::Fr);
+    text_when(&root, "#passkey-name-error", |t| {
+        t == FR.problem_invalid_passkey_name()
+    })
+    .await;
+    root.remove();
+}
+
+#[wasm_bindgen_test]
+async fn adding_a_passkey_needing_a_recent_login_offers_to_log_in_again() {
+    let session = passkey_session("");
+    let refused = problem_json(403, "reauthentication_required", "");
+    let flow = flow_json("f9");
+    let _authenticator = fake_authenticator("ok", false, "wait");
+    let _api = fake_api(&[
+        ("GET", "/api/v1/session", 200, &session),
+        ("GET", "/api/v1/session/passkeys", 200, r#"{"passkeys":[]}"#),
+        ("POST", "/api/v1/session/passkeys/options", 403, &refused),
+        ("POST", "/api/v1/flows", 200, &flow),
+    ]);
+    let (root, _app) = mount_at("/account/passkeys");
+    text_when(&root, "#no-passkeys", |t| t == EN.passkeys_none()).await;
+    type_into(&find(&root, "#passkey-name"), "Work laptop");
+    let add: HtmlButtonElement = find(&root, "#add-passkey");
+    add.click();
+    text_when(&root, "#passkey-name-error", |t| {
+        t == EN.log_in_again_passkeys()
+    })
+    .await;
+    assert_eq!(add.text_content().unwrap(), "Log in again");
+    assert!(ceremonies().is_empty(), "no prompt without options");
+    hold_page_loads();
+    add.click();
+    until("the login page", || !pages_opened().is_empty()).await;
+    assert_eq!(
+        pages_opened(),
+        vec!["/login/method?organization=demo&flow=f9".to_owned()]
+    );
+    root.remove();
+}
+
+#[wasm_bindgen_test]
+async fn the_passkeys_screen_has_its_title_in_each_language() {
+    let _api = fake_api(&[("GET", "/api/v1/session/passkeys", 200, r#"{"passkeys":[]}"#)]);
+    let (root, _app) = mount_at("/account/passkeys");
+    settle().await;
+    assert_eq!(document().title(), EN.title_passkeys());
+    member_login::i18n::set_lang(Lang::Fr);
+    settle().await;
+    assert_eq!(document().title(), FR.title_passkeys());
+    assert_eq!(
+        find::<HtmlElement>(&root, "h1").text_content().unwrap(),
+        FR.passkeys_heading()
+    );
+    root.remove();
+}

@@ -12,7 +12,7 @@ use crate::wizard::Step;
 use crate::{device, messages};
 
 /// Loads the session for an account step; a refusal goes to the error line unless `quiet`.
-fn load_session(kit: StepKit, session: RwSignal<Option<Session>>, quiet: bool) {
+pub(super) fn load_session(kit: StepKit, session: RwSignal<Option<Session>>, quiet: bool) {
     spawn_local(async move {
         match kit.api().session().await {
             Ok(s) => session.set(Some(s)),
@@ -24,7 +24,7 @@ fn load_session(kit: StepKit, session: RwSignal<Option<Session>>, quiet: bool) {
 
 /// Whether a sensitive change was refused because the login is too old (the server wants one
 /// within the last minutes, so that a stolen session cookie alone cannot take the account).
-fn needs_recent_login(err: &ClientError) -> bool {
+pub(super) fn needs_recent_login(err: &ClientError) -> bool {
     matches!(err, ClientError::Problem(p) if p.code == ProblemCode::ReauthenticationRequired)
 }
 
@@ -32,7 +32,7 @@ fn needs_recent_login(err: &ClientError) -> bool {
 /// given, shown at its method step (errors go to this step's error line). Without the session,
 /// the username step of the Organization known. The login ends at the done step, whose
 /// checklist leads back to the account screens.
-fn log_in_again(kit: StepKit, session: Option<Session>) {
+pub(super) fn log_in_again(kit: StepKit, session: Option<Session>) {
     kit.state.flow.set(None);
     let Some(Session {
         member,
@@ -50,7 +50,7 @@ fn log_in_again(kit: StepKit, session: Option<Session>) {
 
 /// The way back to the checklist.
 #[component]
-fn BackToChecklist() -> impl IntoView {
+pub(super) fn BackToChecklist() -> impl IntoView {
     view! {
         <a class="button secondary" id="back-to-checklist" href=Step::Done.path() rel="external">
             {t(|c| c.back_to_checklist())}

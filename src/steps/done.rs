@@ -2,13 +2,16 @@ use leptos::html::H1;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use member_login_api::session::{RequirementKind, Session};
-use member_login_api::ProblemCode;
+use member_login_api::{LoginMethod, ProblemCode};
 
 use super::{focus_when_mounted, StepKit};
 use crate::api_client::{runtime_config, ClientError};
 use crate::i18n::{lang, t, tr, Key};
 use crate::wizard::{self, time_left_text, Handoff, Step};
 use crate::{device, messages};
+
+/// The account page's passkeys screen.
+const PASSKEYS_SCREEN: &str = "/account/passkeys";
 
 /// Step 9: logged in. Who, to which Organization, what the Organization still requires, and
 /// Log out. A reload asks the server again, so it keeps showing the session while it lasts.
@@ -108,6 +111,7 @@ pub fn DoneStep() -> impl IntoView {
                 .map(|s| {
                     let requirements = s.requirements.clone();
                     let now = s.now;
+                    let passkeys = s.organization.login_methods.contains(&LoginMethod::Passkey);
                     view! {
                         <dl class="context">
                             <div>
@@ -142,6 +146,13 @@ pub fn DoneStep() -> impl IntoView {
                                                         let left = r.deadline - now;
                                                         move || time_left_text(lang(), left)
                                                     }
+                                                    // A passkey meets the MFA requirement too.
+                                                    {(passkeys && r.kind == RequirementKind::EnableMfa).then(|| view! {
+                                                        " · "
+                                                        <a href=PASSKEYS_SCREEN rel="external" id="mfa-passkey">
+                                                            {t(|c| c.requirement_or_passkey())}
+                                                        </a>
+                                                    })}
                                                 </li>
                                             }
                                         })
@@ -151,6 +162,13 @@ pub fn DoneStep() -> impl IntoView {
                         })}
                         {requirements.is_empty().then(|| view! {
                             <p class="status" id="all-done">{t(|c| c.done_all_done())}</p>
+                        })}
+                        {passkeys.then(|| view! {
+                            <p>
+                                <a href=PASSKEYS_SCREEN rel="external" id="passkeys-link">
+                                    {t(|c| c.done_passkeys())}
+                                </a>
+                            </p>
                         })}
                     }
                 })

@@ -6,6 +6,7 @@ use leptos_router::components::Redirect;
 use member_login_api::flow::{normalize_username, FlowState, SubmitUsername};
 use member_login_api::OrganizationKey;
 
+use super::passkey_login::{passkeys_enabled, PasskeyLogin};
 use super::{
     focus_when_mounted, query_param, FieldError, Notice, StepContext, StepKit, SubmitButton,
 };
@@ -86,7 +87,10 @@ pub fn UsernameStep() -> impl IntoView {
                 id="username"
                 name="username"
                 type="text"
-                autocomplete="username"
+                // The browser's autofill may offer the Organization's passkeys here too.
+                autocomplete=move || {
+                    if passkeys_enabled(kit) { "username webauthn" } else { "username" }
+                }
                 autocapitalize="none"
                 spellcheck="false"
                 node_ref=field
@@ -99,6 +103,7 @@ pub fn UsernameStep() -> impl IntoView {
             />
             <FieldError id="username-error" kit=kit />
             <SubmitButton busy=kit.busy />
+            <PasskeyLogin kit=kit />
         </form>
     }
     .into_any()
