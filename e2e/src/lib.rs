@@ -472,6 +472,43 @@ impl Session {
         }
     }
 
+    /// Adds a virtual authenticator to the browser (the WebAuthn WebDriver extension,
+    /// `POST /session/{id}/webauthn/authenticator`): a platform authenticator that keeps
+    /// discoverable credentials and verifies the user at once, so passkey prompts answer
+    /// themselves. Returns its id, or the driver's refusal (WebKitWebDriver has no such
+    /// command).
+    pub async fn add_virtual_authenticator(&self) -> Result<String, String> {
+        let options = json!({
+            "protocol": "ctap2",
+            "transport": "internal",
+            "hasResidentKey": true,
+            "hasUserVerification": true,
+            "isUserVerified": true,
+            "isUserConsenting": true,
+        });
+        self.client
+            .issue_cmd(Extension::post("webauthn/authenticator", options))
+            .await
+            .map(|id| as_str(&id).to_owned())
+            .map_err(|e| e.to_string())
+    }
+
+    /// The credentials a virtual authenticator holds
+    /// (`GET /session/{id}/webauthn/authenticator/{authenticator}/credentials`).
+    pub async fn virtual_credentials(&self, authenticator: &str) -> Vec<Value> {
+        self.client
+            .issue_cmd(Extension {
+                method: http::Method::GET,
+                path: format!("webauthn/authenticator/{authenticator}/credentials"),
+                body: None,
+            })
+            .await
+            .unwrap_or_else(|e| panic!("no credentials from the virtual authenticator: {e}"))
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+    }
+
     /// Ends the browser session (geckodriver and WebKitWebDriver want this before exit).
     pub async fn close(self) {
         let _ = self.client.close().await;
@@ -500,6 +537,45 @@ impl fantoccini::wd::WebDriverCompatibleCommand for DevTools {
     fn method_and_body(&self, _request_url: &url::Url) -> (http::Method, Option<String>) {
         let body = json!({ "cmd": self.cmd, "params": self.params });
         (http::Method::POST, Some(body.to_string()))
+    }
+}
+
+/// A command of a WebDriver extension on the session: `method` on `session/{id}/{path}`.
+#[derive(Debug)]
+struct Extension {
+    method: http::Method,
+    path: String,
+    body: Option<Value>,
+}
+
+impl Extension {
+    fn post(path: &str, body: Value) -> Self {
+        Self {
+            method: http::Method::POST,
+            path: path.to_owned(),
+            body: Some(body),
+        }
+    }
+}
+
+impl fantoccini::wd::WebDriverCompatibleCommand for Extension {
+    fn endpoint(
+        &self,
+        base_url: &url::Url,
+        session_id: Option<&str>,
+    ) -> Result<url::Url, url::ParseError> {
+        base_url.join(&format!(
+            "session/{}/{}",
+            session_id.unwrap_or_default(),
+            self.path
+        ))
+    }
+
+    fn method_and_body(&self, _request_url: &url::Url) -> (http::Method, Option<String>) {
+        (
+            self.method.clone(),
+            self.body.as_ref().map(Value::to_string),
+        )
     }
 }
 
