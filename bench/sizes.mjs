@@ -29,12 +29,20 @@ export const FIRST_LOAD_BROTLI_BUDGET = 100 * 1024;
 // Until a page meets its budget, the test command (`--ceiling`) holds it to its size when the
 // ceiling was set plus about 2 KiB of room, so that it cannot grow unnoticed. Lower them with
 // every cut, and once a page is within its budget, set its ceiling to the budget. Raising one
-// is a decision of its own, said in its commit with what it buys: the only raise so far is
-// for French (English and French catalogues and the code that switches between them: +7.4
-// KiB on the login page, +5.7 KiB on the account page, measured in docs/PERFORMANCE.md).
+// is a decision of its own, said in its commit with what it buys. Two raises so far:
+// - French (English and French catalogues and the code that switches between them: +7.4 KiB
+//   on the login page, +5.7 KiB on the account page, measured in docs/PERFORMANCE.md);
+// - passkeys (issue 14): +9.4 KiB on the login page, which logs in with one (the button, the
+//   autofill's conditional request and its renewal, the second factor's button, the WebAuthn
+//   calls and the conversion of their JSON forms, Flow.second_factors, the refusals' words in
+//   both languages), and +14.7 KiB on the account page, which adds them (the passkeys screen:
+//   list, add, rename, remove with confirmation, dates, the Passkey type, its words). Each page
+//   carries only its half of WebAuthn: `get` on the login page, `create` on the account page.
+//   Measured with twiggy on the pre-wasm-opt binaries: the passkey login module is about 14 KB
+//   of the login page's 39 KB of new code, the second factor's choice of ways 2 KB, words 3 KB.
 export const FIRST_LOAD_BROTLI_CEILINGS = {
-  login: 125 * 1024, // 123.0 KiB on 2 December 2026, with French (115.6 KiB before it)
-  account: 126 * 1024, // 123.6 KiB on 2 December 2026, with French (117.9 KiB before it)
+  login: 134 * 1024, // 132.3 KiB on 2 December 2026, with passkeys (122.9 KiB before them)
+  account: 141 * 1024, // 138.6 KiB on 2 December 2026, with passkeys (123.9 KiB before them)
 };
 
 // The app fetches its API base from this file as it starts, so it belongs to every first load.
