@@ -89,7 +89,11 @@ pub fn relying_party(
     };
     let mut builder = WebauthnBuilder::new(&rp_id, first)
         .map_err(refused)?
-        .rp_name("Member Login");
+        .rp_name("Member Login")
+        // The time the browser gives the member, as long as the server keeps the challenge.
+        .timeout(std::time::Duration::from_secs(
+            CHALLENGE_SECONDS.unsigned_abs(),
+        ));
     for origin in &origins[1..] {
         builder = builder.append_allowed_origin(origin);
     }

@@ -4,6 +4,7 @@
 
 mod common;
 
+use common::authenticator::Device;
 use common::{expect_problem, start, TestServer};
 use member_login_api::flow::{Flow, FlowState, SecondFactorMethod};
 use member_login_api::passkey::{Passkey as ApiPasskey, Passkeys, CHALLENGE_SECONDS};
@@ -14,12 +15,6 @@ use member_login_server::session::RECENT_LOGIN_SECONDS;
 use member_login_server::store::{
     NewOrganization, PublicSettings, SecuritySettings, SettingsChange,
 };
-use passkey::authenticator::{Authenticator, UiHint, UserCheck, UserValidationMethod};
-use passkey::client::{Client, DefaultClientData};
-use passkey::crypto::rust_crypto::RustCryptoBackend;
-use passkey::types::ctap2::{Aaguid, Ctap2Error};
-use passkey::types::webauthn::{CredentialCreationOptions, CredentialRequestOptions};
-use passkey::types::Passkey;
 use reqwest::Method;
 use serde_json::{json, Value};
 use url::Url;
@@ -27,92 +22,11 @@ use url::Url;
 const SAM_PASSWORD: &str = "quiet-meadow-compass";
 const ALEX_PASSWORD: &str = "violet-harbor-lantern";
 
-/// The member is there and verified (a fingerprint, a PIN) whenever asked.
-struct Verified;
-
-#[async_trait::async_trait]
-impl UserValidationMethod for Verified {
-    type PasskeyItem = Passkey;
-
-    async fn check_user<'a>(
-        &self,
-        _hint: UiHint<'a, Passkey>,
-        _presence: bool,
-        _verification: bool,
-    ) -> Result<UserCheck, Ctap2Error> {
-        Ok(UserCheck {
-            presence: true,
-            verification: true,
-        })
-    }
-
-    fn is_verification_enabled(&self) -> Option<bool> {
-        Some(true)
-    }
-
-    fn is_presence_enabled(&self) -> bool {
-        true
-    }
-}
-
-type SoftClient =
-    Client<Option<Passkey>, Verified, RustCryptoBackend, public_suffix::PublicSuffixList, ()>;
-
-/// A device with a browser and one passkey slot, on the app's origin (or another).
-struct Device {
-    client: SoftClient,
-    origin: Url,
-}
-
-impl Device {
-    fn new(server: &TestServer) -> Self {
-        let port = Url::parse(&server.base).unwrap().port().unwrap();
-        Self::at(&format!("http://localhost:{port}"))
-    }
-
-    fn at(origin: &str) -> Self {
-        let mut authenticator =
-            Authenticator::new(Aaguid::new_empty(), None, Verified, RustCryptoBackend);
-        authenticator.set_make_credentials_with_signature_counter(true);
-        Self {
-            client: Client::new(authenticator).allows_insecure_localhost(true),
-            origin: Url::parse(origin).unwrap(),
-        }
-    }
-
-    /// `navigator.credentials.create` with the server's options.
-    async fn create(&mut self, options: Value) -> Value {
-        let options: CredentialCreationOptions = serde_json::from_value(options).unwrap();
-        let created = self
-            .client
-            .register(&self.origin, options, DefaultClientData)
-            .await
-            .unwrap();
-        serde_json::to_value(created).unwrap()
-    }
-
-    /// `navigator.credentials.get` with the server's options.
-    async fn get(&mut self, options: Value) -> Value {
-        let options: CredentialRequestOptions = serde_json::from_value(options).unwrap();
-        let got = self
-            .client
-            .authenticate(&self.origin, options, DefaultClientData)
-            .await
-            .unwrap();
-        serde_json::to_value(got).unwrap()
-    }
-
-    /// The passkey this device holds.
-    fn passkey(&self) -> Passkey {
-        self.client.authenticator().store().clone().unwrap()
-    }
-
-    /// The same passkey on another device, on another origin.
-    fn copy_at(&self, origin: &str) -> Device {
-        let mut copy = Device::at(origin);
-        *copy.client.authenticator_mut().store_mut() = Some(self.passkey());
-        copy
-    }
+/// A device with the app's pages at `http://localhost:PORT`, the name passkeys take for the
+/// loopback server.
+fn device_for(server: &TestServer) -> Device {
+    let port = Url::parse(&server.base).unwrap().port().unwrap();
+    Device::at(&format!("http://localhost:{port}"))
 }
 
 async fn log_in(server: &TestServer, username: &str, password: &str) {
@@ -192,7 +106,7 @@ async fn answer(server: &TestServer, flow: &Flow, credential: &Value) -> reqwest
 /// sam logged in on `server.client` with a passkey on a new device.
 async fn sam_with_passkey(server: &TestServer) -> (Device, ApiPasskey) {
     log_in(server, "sam", SAM_PASSWORD).await;
-    let mut device = Device::new(server);
+    let mut device = device_for(server);
     let added = add_passkey(server, &mut device, "  Work laptop ").await;
     (device, added)
 }
@@ -222,7 +136,7 @@ async fn registration_asks_for_a_discoverable_verified_passkey_and_emails_the_me
         public_key["authenticatorSelection"]["userVerification"],
         "required"
     );
-    let mut device = Device::new(&server);
+    let mut device = device_for(&server);
     let credential = device.create(options).await;
     let added: ApiPasskey = serde_json::from_value(
         json_of(
@@ -554,7 +468,7 @@ async fn a_passkey_is_the_second_factor_after_a_password() {
     // alex's passkey is not sam's second factor.
     let alex = server.other_device();
     log_in(&alex, "alex", ALEX_PASSWORD).await;
-    let mut alex_device = Device::new(&server);
+    let mut alex_device = device_for(&server);
     add_passkey(&alex, &mut alex_device, "Alex's").await;
     let third = server.other_device();
     let flow = third.flow_for("sam").await;
@@ -710,7 +624,7 @@ async fn a_passkey_meets_the_mfa_requirement() {
         .requirements
         .iter()
         .any(|r| r.kind == RequirementKind::EnableMfa));
-    let mut device = Device::new(&server);
+    let mut device = device_for(&server);
     add_passkey(&server, &mut device, "Phone").await;
     let session: Session = server.get("/api/v1/session").await.json().await.unwrap();
     assert!(

@@ -8,6 +8,7 @@ mod common;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
+use common::authenticator::Device;
 use common::{code_in, expect_problem, new_client, ServerProcess, TestDatabase};
 use member_login_api::flow::Flow;
 use member_login_api::{ProblemCode, CSRF_HEADER};
@@ -22,22 +23,27 @@ const ALEX: &str = "alex@demo.example";
 const ALEX_PASSWORD: &str = "violet-harbor-lantern";
 
 /// A replica: the server with the demo Organization, reached at the shared public origin.
-fn replica(database_url: &str, limits: &[&str]) -> ServerProcess {
-    let mut args = vec!["--demo", "--dev", "--public-origin", PUBLIC_ORIGIN];
+fn replica(database_url: &str, limits: &[&str], origin: &str) -> ServerProcess {
+    let mut args = vec!["--demo", "--dev", "--public-origin", origin];
     args.extend_from_slice(limits);
     ServerProcess::start(database_url, &args)
 }
 
 /// Two replicas, started at the same time on one database (so they also race to migrate and
 /// seed it).
-struct Replicas([ServerProcess; 2]);
+struct Replicas([ServerProcess; 2], &'static str);
 
 impl Replicas {
     fn start(database_url: &str, limits: &[&str]) -> Self {
+        Self::start_at(database_url, limits, PUBLIC_ORIGIN)
+    }
+
+    /// Two replicas reached at `origin`.
+    fn start_at(database_url: &str, limits: &[&str], origin: &'static str) -> Self {
         std::thread::scope(|s| {
-            let a = s.spawn(|| replica(database_url, limits));
-            let b = s.spawn(|| replica(database_url, limits));
-            Self([a.join().unwrap(), b.join().unwrap()])
+            let a = s.spawn(|| replica(database_url, limits, origin));
+            let b = s.spawn(|| replica(database_url, limits, origin));
+            Self([a.join().unwrap(), b.join().unwrap()], origin)
         })
     }
 
@@ -47,6 +53,7 @@ impl Replicas {
             bases: [self.0[0].base.clone(), self.0[1].base.clone()],
             next: AtomicUsize::new(first),
             client: new_client(),
+            origin: self.1,
         }
     }
 }
@@ -57,6 +64,8 @@ struct Balancer {
     bases: [String; 2],
     next: AtomicUsize,
     client: reqwest::Client,
+    /// The page's origin, sent as `Origin`.
+    origin: &'static str,
 }
 
 impl Balancer {
@@ -70,7 +79,7 @@ impl Balancer {
             .client
             .request(method, format!("{}{path}", self.base()))
             .header(CSRF_HEADER, "1")
-            .header("origin", PUBLIC_ORIGIN);
+            .header("origin", self.origin);
         if let Some(body) = body {
             request = request.json(&body);
         }
@@ -278,4 +287,72 @@ async fn fifty_concurrent_logins_across_both_replicas_lose_no_update() {
     }
     left.sort_unstable();
     assert_eq!(left, [0, 1, 2, 3, 4], "five tries, each used once");
+}
+
+/// Passkeys across replicas: each ceremony's challenge is asked for on one replica and answered
+/// on the other (its state is in the shared database), and an answer used on one is refused on
+/// the other. The service is at `http://localhost` here: the software browser, like a real
+/// one, takes plain HTTP only there.
+#[tokio::test]
+async fn a_passkey_ceremony_started_on_one_replica_finishes_on_the_other() {
+    const ORIGIN: &str = "http://localhost";
+    let database = TestDatabase::postgres().await;
+    let replicas = Replicas::start_at(&database.url, &RELAXED, ORIGIN);
+    let mut device = Device::at(ORIGIN);
+    let lb = replicas.browser(0);
+    let flow = lb.flow_for("alex").await;
+    let resp = lb
+        .post(
+            &format!("/api/v1/flows/{}/password", flow.id),
+            json!({ "password": ALEX_PASSWORD }),
+        )
+        .await;
+    assert_eq!(resp.status(), 200);
+    // Options from one replica, the new passkey to the other.
+    let options: Value = lb
+        .post("/api/v1/session/passkeys/options", json!({}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let credential = device.create(options).await;
+    let resp = lb
+        .post(
+            "/api/v1/session/passkeys",
+            json!({ "name": "Laptop", "credential": credential }),
+        )
+        .await;
+    assert_eq!(resp.status(), 201, "{}", resp.text().await.unwrap());
+
+    let other = replicas.browser(1);
+    let resp = other
+        .post("/api/v1/flows", json!({ "organization": "demo" }))
+        .await;
+    let flow: Flow = resp.json().await.unwrap();
+    let options: Value = other
+        .post(
+            &format!("/api/v1/flows/{}/passkey/options", flow.id),
+            json!({}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let credential = device.get(options).await;
+    let path = format!("/api/v1/flows/{}/passkey", flow.id);
+    let resp = other.post(&path, json!({ "credential": credential })).await;
+    assert_eq!(resp.status(), 200, "{}", resp.text().await.unwrap());
+    // The same answer on the other replica: the challenge is gone everywhere.
+    let resp = other.post(&path, json!({ "credential": credential })).await;
+    expect_problem(resp, 409, ProblemCode::StepNotAllowed).await;
+    let third = replicas.browser(0);
+    let flow: Flow = third
+        .post("/api/v1/flows", json!({ "organization": "demo" }))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let path = format!("/api/v1/flows/{}/passkey", flow.id);
+    let resp = third.post(&path, json!({ "credential": credential })).await;
+    expect_problem(resp, 401, ProblemCode::PasskeyRefused).await;
 }

@@ -2,6 +2,8 @@
 //! the app does (custom header, Origin, a cookie jar).
 #![allow(dead_code)] // each test binary uses its own part of the harness
 
+pub mod authenticator;
+
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
