@@ -23,6 +23,7 @@ use member_login_api::{
 };
 use serde::de::DeserializeOwned;
 use serde::Serialize;
+use wasm_bindgen::JsValue;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{AbortController, RequestCredentials};
 
@@ -112,20 +113,21 @@ async fn json_body<T: DeserializeOwned>(response: Response) -> Option<T> {
 }
 
 /// A response body as the browser's JSON parser gives it.
-async fn json_value(response: Response) -> Option<wasm_bindgen::JsValue> {
+async fn json_value(response: Response) -> Option<JsValue> {
     let promise = web_sys::Response::from(response).json().ok()?;
     JsFuture::from(promise).await.ok()
 }
 
-/// A request body that carries the browser's answer to a passkey ceremony as it is (WebAuthn's
-/// JSON form, which the server's WebAuthn library reads; the app reads none of it).
-#[derive(Serialize)]
-pub struct PasskeyCredential {
-    /// The passkey's name, when adding one.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    #[serde(with = "serde_wasm_bindgen::preserve")]
-    pub credential: wasm_bindgen::JsValue,
+/// The body of a request carrying the browser's answer to a passkey ceremony as it is
+/// (WebAuthn's JSON form, which the server's WebAuthn library reads; the app reads none of it),
+/// with the passkey's `name` when adding one. Written by the browser's JSON, not serde.
+fn credential_body(credential: &JsValue, name: Option<&str>) -> Option<js_sys::JsString> {
+    let body = js_sys::Object::new();
+    js_sys::Reflect::set(&body, &"credential".into(), credential).ok()?;
+    if let Some(name) = name {
+        js_sys::Reflect::set(&body, &"name".into(), &name.into()).ok()?;
+    }
+    js_sys::JSON::stringify(&body).ok()
 }
 
 /// The requests of one step: all aborted when the step unmounts.
@@ -222,19 +224,23 @@ impl RequestScope {
         path: &str,
         body: Option<&impl Serialize>,
     ) -> Result<T, ClientError> {
-        let response = self.send(method, path, body).await?;
-        if response.ok() {
-            let status = response.status();
-            return json_body(response)
-                .await
-                .ok_or(ClientError::Unexpected(status));
-        }
-        Err(problem_of(response).await)
+        answer(self.send(method, path, body).await?).await
+    }
+
+    /// A POST of the browser's answer to a passkey ceremony (see [`credential_body`]).
+    async fn call_with_credential<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        credential: &JsValue,
+        name: Option<&str>,
+    ) -> Result<T, ClientError> {
+        let body = credential_body(credential, name).ok_or(ClientError::Network)?;
+        answer(self.fetch(Method::POST, path, Some(body)).await?).await
     }
 
     /// A call whose answer the app passes on without reading it (a passkey ceremony's
     /// options, for the browser).
-    async fn call_value(&self, path: &str) -> Result<wasm_bindgen::JsValue, ClientError> {
+    async fn call_value(&self, path: &str) -> Result<JsValue, ClientError> {
         let response = self.send(Method::POST, path, NONE).await?;
         if response.ok() {
             let status = response.status();
@@ -257,20 +263,14 @@ impl RequestScope {
     }
 
     /// The options for a passkey login on flow `id` (`{"publicKey": …}`).
-    pub async fn passkey_login_options(
-        &self,
-        id: &str,
-    ) -> Result<wasm_bindgen::JsValue, ClientError> {
+    pub async fn passkey_login_options(&self, id: &str) -> Result<JsValue, ClientError> {
         self.call_value(&flow_path(id, "passkey/options")).await
     }
 
     /// Logs in on flow `id` with the browser's answer.
-    pub async fn passkey_login(
-        &self,
-        id: &str,
-        body: &PasskeyCredential,
-    ) -> Result<Flow, ClientError> {
-        self.post_step(id, "passkey", Some(body)).await
+    pub async fn passkey_login(&self, id: &str, credential: &JsValue) -> Result<Flow, ClientError> {
+        self.call_with_credential(&flow_path(id, "passkey"), credential, None)
+            .await
     }
 
     pub async fn passkeys(&self) -> Result<Passkeys, ClientError> {
@@ -278,12 +278,18 @@ impl RequestScope {
     }
 
     /// The options to add a passkey (`{"publicKey": …}`).
-    pub async fn new_passkey_options(&self) -> Result<wasm_bindgen::JsValue, ClientError> {
+    pub async fn new_passkey_options(&self) -> Result<JsValue, ClientError> {
         self.call_value(&format!("{PASSKEYS_PATH}/options")).await
     }
 
-    pub async fn add_passkey(&self, body: &PasskeyCredential) -> Result<Passkey, ClientError> {
-        self.call(Method::POST, PASSKEYS_PATH, Some(body)).await
+    /// Adds the browser's new passkey under `name`.
+    pub async fn add_passkey(
+        &self,
+        name: &str,
+        credential: &JsValue,
+    ) -> Result<Passkey, ClientError> {
+        self.call_with_credential(PASSKEYS_PATH, credential, Some(name))
+            .await
     }
 
     pub async fn rename_passkey(
@@ -401,6 +407,17 @@ fn timeout(ms: i32, f: impl FnOnce() + 'static) -> impl Drop {
         leptos::prelude::set_timeout_with_handle(f, std::time::Duration::from_millis(ms as u64))
             .ok(),
     )
+}
+
+/// The answer of a call: its body typed, or the API's refusal.
+async fn answer<T: DeserializeOwned>(response: Response) -> Result<T, ClientError> {
+    if response.ok() {
+        let status = response.status();
+        return json_body(response)
+            .await
+            .ok_or(ClientError::Unexpected(status));
+    }
+    Err(problem_of(response).await)
 }
 
 async fn problem_of(response: Response) -> ClientError {

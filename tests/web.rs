@@ -1770,6 +1770,28 @@ async fn without_autofill_or_with_an_organization_without_passkeys_none_is_asked
 }
 
 #[wasm_bindgen_test]
+async fn the_method_step_offers_no_passkey_nor_a_method_it_does_not_know() {
+    let flow = passkey_flow("m1", "choose_method", r#","username":"alex""#);
+    let _api = fake_api(&[("GET", "/api/v1/flows/m1", 200, &flow)]);
+    let (root, _app) = mount_at("/login/method?organization=demo&flow=m1");
+    text_when(&root, "#current-username", |t| t == "alex").await;
+    settle().await;
+    let offered = root.query_selector_all(".methods .button").unwrap();
+    let ids: Vec<String> = (0..offered.length())
+        .map(|i| {
+            offered
+                .item(i)
+                .unwrap()
+                .unchecked_into::<HtmlElement>()
+                .id()
+        })
+        .collect();
+    assert_eq!(ids, ["send-code", "enter-password"]);
+    assert!(root.query_selector("#use-passkey").unwrap().is_none());
+    root.remove();
+}
+
+#[wasm_bindgen_test]
 async fn a_cancelled_prompt_or_no_passkey_here_is_said_and_the_username_stays_possible() {
     let username_flow = passkey_flow("p3", "username", "");
     let options = login_options(false);

@@ -12,7 +12,7 @@ use member_login_api::LoginMethod;
 use web_sys::{AbortController, AbortSignal};
 
 use super::StepKit;
-use crate::api_client::{ClientError, PasskeyCredential};
+use crate::api_client::ClientError;
 use crate::i18n::{t, tr};
 use crate::messages;
 use crate::passkey::{self, Failure, PasskeyError};
@@ -55,15 +55,7 @@ async fn attempt(
         kit.busy.set(true);
         kit.error.set(None);
     }
-    Ok(api
-        .passkey_login(
-            &id,
-            &PasskeyCredential {
-                name: None,
-                credential,
-            },
-        )
-        .await?)
+    Ok(api.passkey_login(&id, &credential).await?)
 }
 
 /// Ends an attempt: on to where the flow is, or the refusal in words. `true` when it failed in
@@ -195,8 +187,10 @@ pub(crate) fn PasskeyLogin(kit: StepKit) -> impl IntoView {
                 }
                 .into_any()
             } else {
-                view! { <p class="hint" id="passkey-unsupported">{t(|c| c.passkey_unsupported())}</p> }
-                    .into_any()
+                view! {
+                    <p class="hint passkey" id="passkey-unsupported">{t(|c| c.passkey_unsupported())}</p>
+                }
+                .into_any()
             }
         })
     }

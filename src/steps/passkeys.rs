@@ -10,7 +10,7 @@ use wasm_bindgen::JsCast;
 
 use super::account::{load_session, log_in_again, needs_recent_login, BackToChecklist};
 use super::{focus_when_mounted, FieldError, StepKit};
-use crate::api_client::{ClientError, PasskeyCredential};
+use crate::api_client::ClientError;
 use crate::i18n::{fill, lang, t, tr, Key, Lang};
 use crate::messages::{self, Said};
 use crate::passkey::{self, Failure, PasskeyError};
@@ -47,12 +47,7 @@ async fn add(kit: StepKit, name: String) -> Result<Passkey, Failure> {
     let api = kit.api();
     let options = api.new_passkey_options().await?;
     let credential = passkey::create(&options).await?;
-    Ok(api
-        .add_passkey(&PasskeyCredential {
-            name: Some(name),
-            credential,
-        })
-        .await?)
+    Ok(api.add_passkey(&name, &credential).await?)
 }
 
 /// Passkeys: the member's list (name, when added and last used, whether synced), "Add a
