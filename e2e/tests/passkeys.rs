@@ -174,6 +174,48 @@ async fn add_then_log_in_with_a_passkey(browser: Browser) {
     session.wait_for_text("#session-username", "alex").await;
     session.log_out().await;
 
+    // The username path: after the password, the passkey is the second factor (the member has
+    // no authenticator app, so it is the only way offered). Still the same page, so still no
+    // autofill.
+    session.click("a[href='/login/organization']").await;
+    session.wait_for_text("h1", "Enter your Organization").await;
+    let field = session.element("#organization").await;
+    field.clear().await.unwrap();
+    field.send_keys("demo").await.unwrap();
+    session.submit().await;
+    session.wait_for_text("h1", "Enter your username").await;
+    let field = session.element("#username").await;
+    field.clear().await.unwrap();
+    field.send_keys("alex").await.unwrap();
+    session.submit().await;
+    session.wait_for_text("h1", "Choose how to log in").await;
+    session.click("#enter-password").await;
+    session.wait_for_text("h1", "Enter your password").await;
+    session
+        .type_into("#password", "violet-harbor-lantern")
+        .await;
+    session.submit().await;
+    session
+        .wait_for_text("h1", "Two-factor authentication")
+        .await;
+    session.wait_for_text("#use-passkey", "Use a passkey").await;
+    let focused = session
+        .client
+        .execute("return document.activeElement.id", vec![])
+        .await
+        .unwrap();
+    assert_eq!(as_str(&focused), "use-passkey");
+    session
+        .screenshot(browser, "11-second-factor-passkey")
+        .await;
+    session
+        .assert_accessible("second factor with a passkey")
+        .await;
+    session.click("#use-passkey").await;
+    done_or_said(&session, "#session-username", "#second-factor-error").await;
+    session.wait_for_text("#session-username", "alex").await;
+    session.log_out().await;
+
     // And from the username field's autofill (conditional mediation): the browser offers the
     // passkey as the field is shown, and the virtual authenticator, standing in for the member,
     // picks it. Nothing is typed or pressed.
