@@ -688,3 +688,47 @@ async fn the_second_factor_step_lists_a_passkey_first_then_the_authenticator() {
         [SecondFactorMethod::Totp, SecondFactorMethod::RecoveryCode]
     );
 }
+
+#[tokio::test]
+async fn an_administrator_turns_passkeys_on_and_off_like_any_method() {
+    let server = start().await;
+    let out = server
+        .cli(&["org", "settings", "--org", "demo", "--methods", "password"])
+        .await;
+    assert!(out.status.success(), "{out:?}");
+    let org: member_login_api::Organization = server
+        .get("/api/v1/organizations/demo")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(org.login_methods, [LoginMethod::Password]);
+    let out = server
+        .cli(&[
+            "org",
+            "settings",
+            "--org",
+            "demo",
+            "--methods",
+            "passkey,email_code",
+        ])
+        .await;
+    assert!(out.status.success(), "{out:?}");
+    let org: member_login_api::Organization = server
+        .get("/api/v1/organizations/demo")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        org.login_methods,
+        [LoginMethod::Passkey, LoginMethod::EmailCode]
+    );
+    let list = server.cli(&["org", "list"]).await;
+    assert!(String::from_utf8_lossy(&list.stdout).contains("methods=passkey,email_code"));
+    let refused = server
+        .cli(&["org", "settings", "--org", "demo", "--methods", "webauthn"])
+        .await;
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("email_code, password or passkey"));
+}
