@@ -239,6 +239,11 @@ async fn a_passkey_logs_in_with_no_username_and_its_counter_and_use_are_kept() {
         .await
         .unwrap();
     let counter: Value = serde_json::from_str(&stored[0].credential).unwrap();
+    // The backup state, which the list shows as `synced` (this software authenticator, like
+    // a password manager's, says its passkeys are backed up), from registration on.
+    assert_eq!(counter["cred"]["backup_state"], Value::Bool(true));
+    assert!(added.synced);
+    assert!(list.passkeys[0].synced);
     assert_eq!(
         counter["cred"]["counter"].as_u64(),
         device.passkey().counter.map(u64::from)
