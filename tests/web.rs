@@ -2219,6 +2219,51 @@ async fn adding_a_passkey_needing_a_recent_login_offers_to_log_in_again() {
 }
 
 #[wasm_bindgen_test]
+async fn removing_a_passkey_needing_a_recent_login_leads_to_log_in_again() {
+    let session = passkey_session("");
+    let refused = problem_json(403, "reauthentication_required", "");
+    let _api = fake_api(&[
+        ("GET", "/api/v1/session", 200, &session),
+        ("GET", "/api/v1/session/passkeys", 200, PASSKEY_LIST),
+        ("DELETE", "/api/v1/session/passkeys/k1", 403, &refused),
+    ]);
+    let (root, _app) = mount_at("/account/passkeys");
+    until("the list", || {
+        root.query_selector("#remove-k1").unwrap().is_some()
+    })
+    .await;
+    find::<HtmlButtonElement>(&root, "#remove-k1").click();
+    until("the confirmation", || {
+        root.query_selector("#confirm-remove").unwrap().is_some()
+    })
+    .await;
+    find::<HtmlButtonElement>(&root, "#confirm-remove").click();
+    text_when(&root, "#passkey-name-error", |t| {
+        t == EN.log_in_again_passkeys()
+    })
+    .await;
+    // The confirmation closed, the passkey stays, and the focus is on the way forward.
+    assert!(root.query_selector("#confirm-remove").unwrap().is_none());
+    assert_eq!(
+        root.query_selector_all("li.passkey-item").unwrap().length(),
+        2
+    );
+    until("the focus on Log in again", || {
+        document()
+            .active_element()
+            .is_some_and(|e| e.id() == "add-passkey")
+    })
+    .await;
+    assert_eq!(
+        find::<HtmlButtonElement>(&root, "#add-passkey")
+            .text_content()
+            .unwrap(),
+        "Log in again"
+    );
+    root.remove();
+}
+
+#[wasm_bindgen_test]
 async fn the_passkeys_screen_has_its_title_in_each_language() {
     let _api = fake_api(&[("GET", "/api/v1/session/passkeys", 200, r#"{"passkeys":[]}"#)]);
     let (root, _app) = mount_at("/account/passkeys");
