@@ -737,3 +737,38 @@ async fn an_administrator_turns_passkeys_on_and_off_like_any_method() {
     assert!(!refused.status.success());
     assert!(String::from_utf8_lossy(&refused.stderr).contains("email_code, password or passkey"));
 }
+
+#[test]
+fn the_local_server_says_to_open_it_at_localhost() {
+    use std::io::BufRead;
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_member-login-server"))
+        .args(["--data", dir.path().join("db.sqlite3").to_str().unwrap()])
+        .args(["serve", "--listen", "127.0.0.1:0", "--demo"])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let lines: Vec<String> = std::io::BufReader::new(child.stdout.take().unwrap())
+        .lines()
+        .map_while(Result::ok)
+        .take_while(|line| !line.starts_with("Demo members"))
+        .collect();
+    let _ = child.kill();
+    let _ = child.wait();
+    let port = lines
+        .iter()
+        .find_map(|l| l.strip_prefix("Member Login is listening on http://127.0.0.1:"))
+        .and_then(|rest| rest.trim_end_matches('/').parse::<u16>().ok())
+        .expect("the listening line");
+    let open = format!("http://localhost:{port}/");
+    assert!(
+        lines.iter().any(|l| l.starts_with(&format!("Open {open}"))),
+        "{lines:?}"
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains(&format!("{open}login/organization?organization=demo"))),
+        "{lines:?}"
+    );
+}
