@@ -1697,6 +1697,27 @@ async fn an_organization_with_passkeys_offers_them_in_autofill_and_by_button_wit
 }
 
 #[wasm_bindgen_test]
+async fn leaving_the_username_step_ends_its_autofill_request() {
+    let flow = passkey_flow("p6", "choose_method", r#","username":"alex""#);
+    let options = login_options(false);
+    let _authenticator = fake_authenticator("ok", true, "wait");
+    let (_api, root, _app) = passkey_username_step(&[
+        ("POST", "/api/v1/flows", 200, &flow),
+        ("POST", "/api/v1/flows/p6/passkey/options", 200, &options),
+    ])
+    .await;
+    until("the autofill request", || !ceremonies().is_empty()).await;
+    type_into(&find(&root, "#username"), "alex");
+    find::<HtmlButtonElement>(&root, "button[type=submit]").click();
+    until("the method step", || pathname() == "/login/method").await;
+    until("the autofill request to end", || {
+        ceremonies() == ["get conditional chal  - aborted"]
+    })
+    .await;
+    root.remove();
+}
+
+#[wasm_bindgen_test]
 async fn a_passkey_picked_in_the_autofill_logs_in() {
     let username_flow = passkey_flow("p2", "username", "");
     let options = login_options(false);
