@@ -246,7 +246,13 @@ impl Session {
                     "moz:firefoxOptions".into(),
                     json!({
                         "binary": env_or("FIREFOX", "/usr/bin/firefox-esr"),
-                        "args": ["-headless", "--width=1280", "--height=900"]
+                        "args": ["-headless", "--width=1280", "--height=900"],
+                        // WebDriver's virtual authenticators (`add_virtual_authenticator`) live
+                        // in Firefox's software token: without it, a ceremony never ends.
+                        "prefs": {
+                            "security.webauth.webauthn_enable_softtoken": true,
+                            "security.webauth.webauthn_enable_usbtoken": false
+                        }
                     }),
                 );
                 let mut cmd = Command::new(env_or("GECKODRIVER", "geckodriver"));
