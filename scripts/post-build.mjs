@@ -3,14 +3,16 @@
 //    JavaScript never calls dropped, every import and export given a short name);
 // 2. minifies that JavaScript (about a fifth of its brotli bytes go), and checks that no
 //    wasm-bindgen name the first step renamed is left in it;
-// 3. brings any integrity attribute of the HTML up to date with the files as they are now;
-// 4. writes the brotli and gzip copies of every file (precompress.mjs).
+// 3. names each slimmed pair after its final bytes (see rehash below), in the HTML too;
+// 4. brings any integrity attribute of the HTML up to date with the files as they are now;
+// 5. writes the brotli and gzip copies of every file (precompress.mjs).
+// A debug build (trunk serve, TRUNK_PROFILE=debug) is only minified and compressed.
 // terser and acorn come from scripts/node_modules, binaryen's wasm-opt and wasm-metadce from
 // the PATH (scripts/setup.sh installs them). Any failure fails the build.
 //   node scripts/post-build.mjs DIR   (or run it as a trunk hook)
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, extname, join } from 'node:path';
+import { existsSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { basename, dirname, extname, join } from 'node:path';
 import { precompress } from './precompress.mjs';
 import { leftOver, SlimError, slimDir } from './slim-wasm.mjs';
 
@@ -36,6 +38,41 @@ async function minifyScripts(dir) {
       });
       writeFileSync(path, result.code);
     }
+  }
+}
+
+/** trunk names NAME.js and NAME_bg.wasm NAME-<16 hex digits>, a hash of the wasm as cargo
+ *  wrote it, before wasm-bindgen, wasm-opt and this hook; the reference server and the static
+ *  hosts (deploy/render.mjs) cache such names for a year. The slimmed pair only works together
+ *  (the JavaScript calls the wasm's exports by their new names), and those names come from
+ *  this hook and binaryen, not from the Rust code: a build with the same Rust code but another
+ *  binaryen or another slim-wasm.mjs would give different files the same names, and a browser
+ *  or CDN that had cached one of the two would pair it with the other. So the pair is renamed
+ *  after a hash of its final bytes, 16 hex digits as trunk's, and the HTML beside it with it. */
+function rehash(jsFiles) {
+  for (const js of jsFiles) {
+    const dir = dirname(js);
+    const stem = basename(js, '.js');
+    const named = /^(.*)-[0-9a-f]{16}$/.exec(stem);
+    if (!named) continue; // trunk's --filehash false: nothing to keep apart
+    const wasm = join(dir, `${stem}_bg.wasm`);
+    const hash = createHash('sha256').update(readFileSync(js)).update(readFileSync(wasm)).digest('hex').slice(0, 16);
+    const renamed = `${named[1]}-${hash}`;
+    if (renamed === stem) continue;
+    let found = 0;
+    for (const html of readdirSync(dir).filter((f) => extname(f) === '.html')) {
+      const text = readFileSync(join(dir, html), 'utf8');
+      const parts = text.split(stem);
+      if (parts.length === 1) continue;
+      found += parts.length - 1;
+      writeFileSync(join(dir, html), parts.join(renamed));
+    }
+    if (!found) {
+      console.error(`post-build: no HTML beside ${js} names it, so it cannot be renamed after its bytes`);
+      process.exit(1);
+    }
+    renameSync(js, join(dir, `${renamed}.js`));
+    renameSync(wasm, join(dir, `${renamed}_bg.wasm`));
   }
 }
 
@@ -68,12 +105,14 @@ if (!dir) {
   console.error('usage: node scripts/post-build.mjs DIR (or run it as a trunk hook)');
   process.exit(2);
 }
-let slimmed;
-try {
-  slimmed = slimDir(dir);
-} catch (error) {
-  console.error(error instanceof SlimError ? error.message : error);
-  process.exit(1);
+let slimmed = [];
+if (process.env.TRUNK_PROFILE !== 'debug') {
+  try {
+    slimmed = slimDir(dir);
+  } catch (error) {
+    console.error(error instanceof SlimError ? error.message : error);
+    process.exit(1);
+  }
 }
 await minifyScripts(dir);
 for (const js of slimmed) {
@@ -83,5 +122,6 @@ for (const js of slimmed) {
     process.exit(1);
   }
 }
+rehash(slimmed);
 refreshIntegrity(dir);
 precompress(dir);
