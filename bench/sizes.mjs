@@ -27,14 +27,14 @@ export const PAGES = [
 export const FIRST_LOAD_BROTLI_BUDGET = 100 * 1024;
 
 // Until a page meets its budget, the test command (`--ceiling`) holds it to its size when the
-// ceiling was set plus about 2 KiB of room, so that it cannot grow unnoticed. Lower them with
+// ceiling was set plus 1 to 2 KiB of room, so that it cannot grow unnoticed. Lower them with
 // every cut, and once a page is within its budget, set its ceiling to the budget. Raising one
 // is a decision of its own, said in its commit with what it buys: the only raise so far is
 // for French (English and French catalogues and the code that switches between them: +7.4
 // KiB on the login page, +5.7 KiB on the account page, measured in docs/PERFORMANCE.md).
 export const FIRST_LOAD_BROTLI_CEILINGS = {
-  login: 125 * 1024, // 123.0 KiB on 2 December 2026, with French (115.6 KiB before it)
-  account: 126 * 1024, // 123.6 KiB on 2 December 2026, with French (117.9 KiB before it)
+  login: 119 * 1024, // 117.6 KiB on 2 December 2026, with the short names (122.9 KiB before them)
+  account: 120 * 1024, // 118.5 KiB on 2 December 2026, with the short names (123.9 KiB before them)
 };
 
 // The app fetches its API base from this file as it starts, so it belongs to every first load.
