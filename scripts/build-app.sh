@@ -2,7 +2,8 @@
 # Builds the app for release into dist/: two pages, two trunk builds.
 #   dist/          the login (index.html: landing → done)
 #   dist/account/  the account screens (account/index.html: update password, enable MFA)
-# HTML and CSS are minified by trunk, the JavaScript by the post-build hook.
+# HTML and CSS are minified by trunk; the post-build hook (scripts/post-build.mjs) slims each wasm
+# and its JavaScript together and minifies the JavaScript.
 # Each is built with its own standard library, compiled for size with the `immediate-abort`
 # panic strategy (a panic stops the app at once, with no message machinery). That needs
 # nightly features of the stable toolchain: RUSTC_BOOTSTRAP=1 turns them on for this build only

@@ -74,7 +74,8 @@ if [ "$want" != server ]; then
   cargo_tool wasm-bindgen wasm-bindgen-cli "$WASM_BINDGEN_VERSION"
   [ "$want" = test ] && cargo_tool geckodriver geckodriver "$GECKODRIVER_VERSION"
 
-  # --- wasm-opt (binaryen from npm): trunk's release build runs it ------------
+  # --- wasm-opt (binaryen from npm): trunk's release build runs it; the ------
+  # post-build hook runs it and binaryen's wasm-metadce (scripts/slim-wasm.mjs)
   if command -v wasm-opt >/dev/null 2>&1 && wasm-opt --version | grep -q "version $BINARYEN_VERSION"; then
     ok "wasm-opt $BINARYEN_VERSION"
   elif command -v npm >/dev/null 2>&1; then
@@ -98,7 +99,8 @@ npm_folder() { # npm_folder "MODE…" DIR FILE WHAT: `npm ci` in DIR for those m
     need_by_hand "Node.js 18.20 or later and npm, to install $what (then: npm ci --prefix $dir)"
   fi
 }
-# terser, which the app build's post-build hook minifies the JavaScript with.
+# terser, which the app build's post-build hook minifies the JavaScript with, and acorn, which
+# it reads the JavaScript with to rename the wasm's imports and exports in it.
 npm_folder "build test bench" scripts terser/package.json "terser for the app build"
 # axe-core, injected into pages by the end-to-end accessibility checks.
 npm_folder test e2e axe-core/axe.min.js "axe-core for the accessibility checks"
