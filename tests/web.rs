@@ -1791,9 +1791,16 @@ async fn without_autofill_or_with_an_organization_without_passkeys_none_is_asked
 }
 
 #[wasm_bindgen_test]
-async fn the_method_step_offers_no_passkey_nor_a_method_it_does_not_know() {
+async fn the_method_step_offers_a_passkey_and_no_method_it_does_not_know() {
     let flow = passkey_flow("m1", "choose_method", r#","username":"alex""#);
-    let _api = fake_api(&[("GET", "/api/v1/flows/m1", 200, &flow)]);
+    let options = login_options(false);
+    let complete = passkey_flow("m1", "complete", r#","username":"alex""#);
+    let _authenticator = fake_authenticator("ok", false, "wait");
+    let _api = fake_api(&[
+        ("GET", "/api/v1/flows/m1", 200, &flow),
+        ("POST", "/api/v1/flows/m1/passkey/options", 200, &options),
+        ("POST", "/api/v1/flows/m1/passkey", 200, &complete),
+    ]);
     let (root, _app) = mount_at("/login/method?organization=demo&flow=m1");
     text_when(&root, "#current-username", |t| t == "alex").await;
     settle().await;
@@ -1807,8 +1814,35 @@ async fn the_method_step_offers_no_passkey_nor_a_method_it_does_not_know() {
                 .id()
         })
         .collect();
-    assert_eq!(ids, ["send-code", "enter-password"]);
+    // The Organization's methods in its order; the one this app does not know is left out.
+    assert_eq!(ids, ["send-code", "enter-password", "use-passkey"]);
+    assert_eq!(
+        find::<HtmlButtonElement>(&root, "#use-passkey").class_name(),
+        "button secondary"
+    );
+
+    // Any of the Organization's passkeys, on this flow: no new flow is started.
+    find::<HtmlButtonElement>(&root, "#use-passkey").click();
+    until("the done step", || pathname() == "/login/done").await;
+    assert_eq!(ceremonies(), ["get prompt chal  - live"]);
+    assert!(!calls().iter().any(|c| c.starts_with("POST /api/v1/flows ")));
+    root.remove();
+}
+
+#[wasm_bindgen_test]
+async fn the_method_step_offers_no_passkey_where_the_browser_has_none() {
+    let flow = passkey_flow("m2", "choose_method", r#","username":"alex""#);
+    let _api = fake_api(&[("GET", "/api/v1/flows/m2", 200, &flow)]);
+    js_sys::eval(
+        "window.__pkc = window.PublicKeyCredential; window.PublicKeyCredential = undefined;",
+    )
+    .unwrap();
+    let (root, _app) = mount_at("/login/method?organization=demo&flow=m2");
+    text_when(&root, "#current-username", |t| t == "alex").await;
+    settle().await;
+    js_sys::eval("window.PublicKeyCredential = window.__pkc;").unwrap();
     assert!(root.query_selector("#use-passkey").unwrap().is_none());
+    assert!(root.query_selector("#send-code").unwrap().is_some());
     root.remove();
 }
 

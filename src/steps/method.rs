@@ -1,11 +1,15 @@
 use leptos::prelude::*;
 use member_login_api::LoginMethod;
 
+use super::passkey_login::{ask_on_flow, PasskeyButton};
 use super::{focus_when_mounted, FieldError, Notice, StepContext, StepKit};
 use crate::i18n::{t, tr};
+use crate::passkey;
 use crate::wizard::Step;
 
-/// Step 4: "Send code" or "Enter password", only those the Organization enables.
+/// Step 4: "Send code" or "Enter password", only those the Organization enables, and "Use a
+/// passkey" where it enables passkeys and the browser has them (PRODUCT.md): any of the
+/// Organization's passkeys, on this flow.
 #[component]
 pub fn MethodStep() -> impl IntoView {
     let kit = StepKit::new();
@@ -54,6 +58,9 @@ pub fn MethodStep() -> impl IntoView {
                 <a class="button secondary" id="enter-password" href=password_url>
                     {t(|c| c.method_enter_password())}
                 </a>
+            })}
+            {move || (enabled(LoginMethod::Passkey) && passkey::supported()).then(|| view! {
+                <PasskeyButton kit=kit on_press=move |_| ask_on_flow(kit, Step::Method) />
             })}
         </div>
         <FieldError id="method-error" kit=kit />

@@ -196,9 +196,10 @@ pub(crate) fn PasskeyLogin(kit: StepKit) -> impl IntoView {
     }
 }
 
-/// "Use a passkey" as the second factor, for the flow's member.
-pub(crate) fn ask_second_factor(kit: StepKit) {
-    ask(kit, Step::SecondFactor, Some(kit.flow_id()), || {});
+/// "Use a passkey" on the flow already started, at step `here`: at the method step any of the
+/// Organization's passkeys (a discoverable sign-in), at the second factor the flow's member's.
+pub(crate) fn ask_on_flow(kit: StepKit, here: Step) {
+    ask(kit, here, Some(kit.flow_id()), || {});
 }
 
 /// The "Use a passkey" button: "Waiting for your passkey…" while asking.

@@ -5,7 +5,7 @@ use member_login_api::flow::{
     normalize_code, normalize_recovery_code, SecondFactorMethod, SubmitSecondFactor,
 };
 
-use super::passkey_login::{ask_second_factor, PasskeyButton};
+use super::passkey_login::{ask_on_flow, PasskeyButton};
 use super::{focus_when_mounted, FieldError, Notice, StepContext, StepKit, SubmitButton};
 use crate::i18n::{t, tr};
 use crate::messages;
@@ -96,7 +96,7 @@ pub fn SecondFactorStep() -> impl IntoView {
                 <div class="passkey first">
                     <PasskeyButton
                         kit=kit
-                        on_press=move |_| ask_second_factor(kit)
+                        on_press=move |_| ask_on_flow(kit, Step::SecondFactor)
                         node_ref=passkey_button
                     />
                 </div>
