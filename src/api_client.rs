@@ -3,9 +3,9 @@
 //! text from the server.
 //!
 //! Requests go through gloo-net's `http` module (built without its `json` feature: answers are
-//! read by the browser's own JSON parser and [`crate::js_de`]). They carry the CSRF header, send
-//! cookies (the API may be on another origin), give up after [`TIMEOUT_MS`], and are aborted
-//! when the step that made them goes away ([`RequestScope`]).
+//! read by the browser's own JSON parser and [`crate::js_de`]'s plain readers, without serde).
+//! They carry the CSRF header, send cookies (the API may be on another origin), give up after
+//! [`TIMEOUT_MS`], and are aborted when the step that made them goes away ([`RequestScope`]).
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -21,11 +21,12 @@ use member_login_api::{
     flow_path, organization_path, Organization, OrganizationKey, Problem, CSRF_HEADER, FLOWS_PATH,
     SESSION_PATH,
 };
-use serde::de::DeserializeOwned;
 use serde::Serialize;
 use wasm_bindgen::JsValue;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{AbortController, RequestCredentials};
+
+use crate::js_de::FromJs;
 
 /// A request that has not answered after this long is given up, with a message and a retry.
 pub const TIMEOUT_MS: i32 = 15_000;
@@ -52,17 +53,15 @@ pub enum ClientError {
 
 /// What `config.json` beside the app says: where the login API is, and where members go after
 /// logging in. Operators edit it after the build, so one build serves any backend.
-#[derive(Debug, Clone, Default, serde::Deserialize)]
+/// Every field may be absent (read by [`crate::js_de`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RuntimeConfig {
     /// The API's base URL; empty for the app's own origin.
-    #[serde(default)]
     pub api_base: String,
     /// Where members go after logging in when neither a `return_to` nor their Organization
     /// names a place.
-    #[serde(default)]
     pub console_url: Option<String>,
     /// URL prefixes a `return_to` may start with, besides the Organization's own.
-    #[serde(default)]
     pub return_urls: Vec<String>,
 }
 
@@ -108,7 +107,7 @@ async fn api_base() -> String {
 
 /// A response body parsed by the browser's own JSON parser (not gloo-net's `json`, which
 /// would bring serde_json), then typed.
-async fn json_body<T: DeserializeOwned>(response: Response) -> Option<T> {
+async fn json_body<T: FromJs>(response: Response) -> Option<T> {
     crate::js_de::from_js(json_value(response).await?)
 }
 
@@ -218,7 +217,7 @@ impl RequestScope {
         })
     }
 
-    async fn call<T: DeserializeOwned>(
+    async fn call<T: FromJs>(
         &self,
         method: Method,
         path: &str,
@@ -228,7 +227,7 @@ impl RequestScope {
     }
 
     /// A POST of the browser's answer to a passkey ceremony (see [`credential_body`]).
-    async fn call_with_credential<T: DeserializeOwned>(
+    async fn call_with_credential<T: FromJs>(
         &self,
         path: &str,
         credential: &JsValue,
@@ -410,7 +409,7 @@ fn timeout(ms: i32, f: impl FnOnce() + 'static) -> impl Drop {
 }
 
 /// The answer of a call: its body typed, or the API's refusal.
-async fn answer<T: DeserializeOwned>(response: Response) -> Result<T, ClientError> {
+async fn answer<T: FromJs>(response: Response) -> Result<T, ClientError> {
     if response.ok() {
         let status = response.status();
         return json_body(response)
