@@ -21,7 +21,6 @@ use member_login_api::{
     flow_path, organization_path, Organization, OrganizationKey, Problem, CSRF_HEADER, FLOWS_PATH,
     SESSION_PATH,
 };
-use serde::Serialize;
 use wasm_bindgen::JsValue;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{AbortController, RequestCredentials};
@@ -129,6 +128,65 @@ fn credential_body(credential: &JsValue, name: Option<&str>) -> Option<js_sys::J
     js_sys::JSON::stringify(&body).ok()
 }
 
+/// A request body: a JSON object of string fields, in the contract's order, a `None` left out
+/// (the contract's `skip_serializing_if`). Written by the browser's JSON ([`request_json`]), not
+/// serde: the same text serde wrote, without a serializer in the app.
+pub trait RequestBody {
+    /// The fields, by name.
+    fn fields(&self) -> Vec<(&'static str, Option<&str>)>;
+}
+
+/// `body` as the JSON text sent.
+pub fn request_json(body: &dyn RequestBody) -> Option<js_sys::JsString> {
+    let object = js_sys::Object::new();
+    for (name, value) in body.fields() {
+        if let Some(value) = value {
+            js_sys::Reflect::set(&object, &name.into(), &value.into()).ok()?;
+        }
+    }
+    js_sys::JSON::stringify(&object).ok()
+}
+
+impl RequestBody for CreateFlow {
+    fn fields(&self) -> Vec<(&'static str, Option<&str>)> {
+        vec![
+            ("organization", Some(&self.organization)),
+            ("username", self.username.as_deref()),
+            ("language", self.language.as_deref()),
+        ]
+    }
+}
+
+/// Tagged by `method`, as the contract's `#[serde(tag = "method")]`.
+impl RequestBody for SubmitSecondFactor {
+    fn fields(&self) -> Vec<(&'static str, Option<&str>)> {
+        let (method, code) = match self {
+            Self::Totp { code } => ("totp", code),
+            Self::RecoveryCode { code } => ("recovery_code", code),
+        };
+        vec![("method", Some(method)), ("code", Some(code))]
+    }
+}
+
+macro_rules! one_field_bodies {
+    ($($t:ty: $field:ident;)*) => {$(
+        impl RequestBody for $t {
+            fn fields(&self) -> Vec<(&'static str, Option<&str>)> {
+                vec![(stringify!($field), Some(&self.$field))]
+            }
+        }
+    )*};
+}
+
+one_field_bodies! {
+    SubmitUsername: username;
+    VerifyCode: code;
+    SubmitPassword: password;
+    RenamePasskey: name;
+    ChangePassword: new_password;
+    VerifyMfa: code;
+}
+
 /// The requests of one step: all aborted when the step unmounts.
 #[derive(Clone, Default)]
 pub struct RequestScope {
@@ -153,16 +211,10 @@ impl RequestScope {
         &self,
         method: Method,
         path: &str,
-        body: Option<&impl Serialize>,
+        body: Option<&dyn RequestBody>,
     ) -> Result<Response, ClientError> {
         let body = match body {
-            Some(body) => {
-                let serializer = serde_wasm_bindgen::Serializer::json_compatible();
-                let value = body
-                    .serialize(&serializer)
-                    .map_err(|_| ClientError::Network)?;
-                Some(js_sys::JSON::stringify(&value).map_err(|_| ClientError::Network)?)
-            }
+            Some(body) => Some(request_json(body).ok_or(ClientError::Network)?),
             None => None,
         };
         self.fetch(method, path, body).await
@@ -221,7 +273,7 @@ impl RequestScope {
         &self,
         method: Method,
         path: &str,
-        body: Option<&impl Serialize>,
+        body: Option<&dyn RequestBody>,
     ) -> Result<T, ClientError> {
         answer(self.send(method, path, body).await?).await
     }
@@ -352,7 +404,7 @@ impl RequestScope {
         &self,
         id: &str,
         step: &str,
-        body: Option<&impl Serialize>,
+        body: Option<&dyn RequestBody>,
     ) -> Result<Flow, ClientError> {
         self.call(Method::POST, &flow_path(id, step), body).await
     }
@@ -390,7 +442,7 @@ impl RequestScope {
 }
 
 /// No request body.
-const NONE: Option<&()> = None;
+const NONE: Option<&dyn RequestBody> = None;
 
 /// Runs `f` once after `ms` unless the returned guard is dropped first.
 fn timeout(ms: i32, f: impl FnOnce() + 'static) -> impl Drop {

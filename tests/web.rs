@@ -661,6 +661,55 @@ fn config_json_is_read_as_before_every_field_optional() {
     assert_eq!(from_js::<RuntimeConfig>(parsed("null")), None);
 }
 
+#[wasm_bindgen_test]
+fn request_bodies_are_the_text_serde_wrote() {
+    use member_login::api_client::{request_json, RequestBody};
+    use member_login_api::flow::{
+        CreateFlow, SubmitPassword, SubmitSecondFactor, SubmitUsername, VerifyCode,
+    };
+    use member_login_api::passkey::RenamePasskey;
+    use member_login_api::session::{ChangePassword, VerifyMfa};
+    use serde::Serialize;
+
+    fn same(body: &(impl RequestBody + Serialize)) {
+        let value = body
+            .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
+            .unwrap();
+        let serde = String::from(js_sys::JSON::stringify(&value).unwrap());
+        let plain = String::from(request_json(body).unwrap());
+        assert_eq!(plain, serde);
+        assert_eq!(plain, serde_json::to_string(body).unwrap());
+    }
+    for text in [
+        "",
+        "alex",
+        "Zoë O'Brien \"the\" \\ / \u{1F511} \u{2028}",
+        "tab\tnew\nline\u{1}",
+    ] {
+        let t = || text.to_owned();
+        for (username, language) in [(None, None), (Some(t()), None), (Some(t()), Some(t()))] {
+            same(&CreateFlow {
+                organization: t(),
+                username: username.clone(),
+                language: language.clone(),
+            });
+            same(&CreateFlow {
+                organization: t(),
+                username: None,
+                language,
+            });
+        }
+        same(&SubmitUsername { username: t() });
+        same(&VerifyCode { code: t() });
+        same(&SubmitPassword { password: t() });
+        same(&SubmitSecondFactor::Totp { code: t() });
+        same(&SubmitSecondFactor::RecoveryCode { code: t() });
+        same(&RenamePasskey { name: t() });
+        same(&ChangePassword { new_password: t() });
+        same(&VerifyMfa { code: t() });
+    }
+}
+
 /// Answers the app's requests with canned responses while it lives: the first route with the
 /// request's method and path, else 404 with no body (as with no API, and so no `config.json`:
 /// the API is on the app's own origin). Component tests have no API server; the app calls the
