@@ -3,9 +3,9 @@
 //! text from the server.
 //!
 //! Requests go through gloo-net's `http` module (built without its `json` feature: answers are
-//! read by the browser's own JSON parser and [`crate::js_de`]). They carry the CSRF header, send
-//! cookies (the API may be on another origin), give up after [`TIMEOUT_MS`], and are aborted
-//! when the step that made them goes away ([`RequestScope`]).
+//! read by the browser's own JSON parser and [`crate::js_de`]'s plain readers, without serde).
+//! They carry the CSRF header, send cookies (the API may be on another origin), give up after
+//! [`TIMEOUT_MS`], and are aborted when the step that made them goes away ([`RequestScope`]).
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -21,11 +21,11 @@ use member_login_api::{
     flow_path, organization_path, Organization, OrganizationKey, Problem, CSRF_HEADER, FLOWS_PATH,
     SESSION_PATH,
 };
-use serde::de::DeserializeOwned;
-use serde::Serialize;
 use wasm_bindgen::JsValue;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{AbortController, RequestCredentials};
+
+use crate::js_de::FromJs;
 
 /// A request that has not answered after this long is given up, with a message and a retry.
 pub const TIMEOUT_MS: i32 = 15_000;
@@ -52,17 +52,15 @@ pub enum ClientError {
 
 /// What `config.json` beside the app says: where the login API is, and where members go after
 /// logging in. Operators edit it after the build, so one build serves any backend.
-#[derive(Debug, Clone, Default, serde::Deserialize)]
+/// Every field may be absent (read by [`crate::js_de`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RuntimeConfig {
     /// The API's base URL; empty for the app's own origin.
-    #[serde(default)]
     pub api_base: String,
     /// Where members go after logging in when neither a `return_to` nor their Organization
     /// names a place.
-    #[serde(default)]
     pub console_url: Option<String>,
     /// URL prefixes a `return_to` may start with, besides the Organization's own.
-    #[serde(default)]
     pub return_urls: Vec<String>,
 }
 
@@ -108,7 +106,7 @@ async fn api_base() -> String {
 
 /// A response body parsed by the browser's own JSON parser (not gloo-net's `json`, which
 /// would bring serde_json), then typed.
-async fn json_body<T: DeserializeOwned>(response: Response) -> Option<T> {
+async fn json_body<T: FromJs>(response: Response) -> Option<T> {
     crate::js_de::from_js(json_value(response).await?)
 }
 
@@ -128,6 +126,65 @@ fn credential_body(credential: &JsValue, name: Option<&str>) -> Option<js_sys::J
         js_sys::Reflect::set(&body, &"name".into(), &name.into()).ok()?;
     }
     js_sys::JSON::stringify(&body).ok()
+}
+
+/// A request body: a JSON object of string fields, in the contract's order, a `None` left out
+/// (the contract's `skip_serializing_if`). Written by the browser's JSON ([`request_json`]), not
+/// serde: the same text serde wrote, without a serializer in the app.
+pub trait RequestBody {
+    /// The fields, by name.
+    fn fields(&self) -> Vec<(&'static str, Option<&str>)>;
+}
+
+/// `body` as the JSON text sent.
+pub fn request_json(body: &dyn RequestBody) -> Option<js_sys::JsString> {
+    let object = js_sys::Object::new();
+    for (name, value) in body.fields() {
+        if let Some(value) = value {
+            js_sys::Reflect::set(&object, &name.into(), &value.into()).ok()?;
+        }
+    }
+    js_sys::JSON::stringify(&object).ok()
+}
+
+impl RequestBody for CreateFlow {
+    fn fields(&self) -> Vec<(&'static str, Option<&str>)> {
+        vec![
+            ("organization", Some(&self.organization)),
+            ("username", self.username.as_deref()),
+            ("language", self.language.as_deref()),
+        ]
+    }
+}
+
+/// Tagged by `method`, as the contract's `#[serde(tag = "method")]`.
+impl RequestBody for SubmitSecondFactor {
+    fn fields(&self) -> Vec<(&'static str, Option<&str>)> {
+        let (method, code) = match self {
+            Self::Totp { code } => ("totp", code),
+            Self::RecoveryCode { code } => ("recovery_code", code),
+        };
+        vec![("method", Some(method)), ("code", Some(code))]
+    }
+}
+
+macro_rules! one_field_bodies {
+    ($($t:ty: $field:ident;)*) => {$(
+        impl RequestBody for $t {
+            fn fields(&self) -> Vec<(&'static str, Option<&str>)> {
+                vec![(stringify!($field), Some(&self.$field))]
+            }
+        }
+    )*};
+}
+
+one_field_bodies! {
+    SubmitUsername: username;
+    VerifyCode: code;
+    SubmitPassword: password;
+    RenamePasskey: name;
+    ChangePassword: new_password;
+    VerifyMfa: code;
 }
 
 /// The requests of one step: all aborted when the step unmounts.
@@ -154,16 +211,10 @@ impl RequestScope {
         &self,
         method: Method,
         path: &str,
-        body: Option<&impl Serialize>,
+        body: Option<&dyn RequestBody>,
     ) -> Result<Response, ClientError> {
         let body = match body {
-            Some(body) => {
-                let serializer = serde_wasm_bindgen::Serializer::json_compatible();
-                let value = body
-                    .serialize(&serializer)
-                    .map_err(|_| ClientError::Network)?;
-                Some(js_sys::JSON::stringify(&value).map_err(|_| ClientError::Network)?)
-            }
+            Some(body) => Some(request_json(body).ok_or(ClientError::Network)?),
             None => None,
         };
         self.fetch(method, path, body).await
@@ -218,17 +269,17 @@ impl RequestScope {
         })
     }
 
-    async fn call<T: DeserializeOwned>(
+    async fn call<T: FromJs>(
         &self,
         method: Method,
         path: &str,
-        body: Option<&impl Serialize>,
+        body: Option<&dyn RequestBody>,
     ) -> Result<T, ClientError> {
         answer(self.send(method, path, body).await?).await
     }
 
     /// A POST of the browser's answer to a passkey ceremony (see [`credential_body`]).
-    async fn call_with_credential<T: DeserializeOwned>(
+    async fn call_with_credential<T: FromJs>(
         &self,
         path: &str,
         credential: &JsValue,
@@ -353,7 +404,7 @@ impl RequestScope {
         &self,
         id: &str,
         step: &str,
-        body: Option<&impl Serialize>,
+        body: Option<&dyn RequestBody>,
     ) -> Result<Flow, ClientError> {
         self.call(Method::POST, &flow_path(id, step), body).await
     }
@@ -391,7 +442,7 @@ impl RequestScope {
 }
 
 /// No request body.
-const NONE: Option<&()> = None;
+const NONE: Option<&dyn RequestBody> = None;
 
 /// Runs `f` once after `ms` unless the returned guard is dropped first.
 fn timeout(ms: i32, f: impl FnOnce() + 'static) -> impl Drop {
@@ -410,7 +461,7 @@ fn timeout(ms: i32, f: impl FnOnce() + 'static) -> impl Drop {
 }
 
 /// The answer of a call: its body typed, or the API's refusal.
-async fn answer<T: DeserializeOwned>(response: Response) -> Result<T, ClientError> {
+async fn answer<T: FromJs>(response: Response) -> Result<T, ClientError> {
     if response.ok() {
         let status = response.status();
         return json_body(response)

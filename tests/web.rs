@@ -351,6 +351,365 @@ fn api_answers_read_from_the_browsers_json_parser_keep_every_field() {
     }
 }
 
+/// The serde reader the plain readers replaced, to hold them to it.
+#[path = "web/serde_reader.rs"]
+mod serde_reader;
+
+/// `json` and variants of it: each field (at any depth, array items too) left out, and set to
+/// each of a range of values of other types, out of range, fractional, unknown names.
+fn variants_of(json: &str) -> Vec<String> {
+    use js_sys::{Array, Object, Reflect};
+    use wasm_bindgen::JsValue;
+
+    fn paths(value: &JsValue, at: &mut Vec<JsValue>, out: &mut Vec<Vec<JsValue>>) {
+        let keys: Vec<JsValue> = if Array::is_array(value) {
+            (0..value.unchecked_ref::<Array>().length())
+                .map(JsValue::from)
+                .collect()
+        } else if value.is_object() {
+            Object::keys(value.unchecked_ref::<Object>())
+                .iter()
+                .collect()
+        } else {
+            return;
+        };
+        for key in keys {
+            at.push(key.clone());
+            out.push(at.clone());
+            paths(&Reflect::get(value, &key).unwrap(), at, out);
+            at.pop();
+        }
+    }
+    let mut all = Vec::new();
+    paths(&parsed(json), &mut Vec::new(), &mut all);
+    let stringify = |v: &JsValue| String::from(js_sys::JSON::stringify(v).unwrap());
+    let mut out = vec![json.to_owned()];
+    for path in all {
+        let (last, parents) = path.split_last().unwrap();
+        let with = |change: &dyn Fn(&JsValue)| {
+            let root = parsed(json);
+            let parent = parents
+                .iter()
+                .fold(root.clone(), |v, key| Reflect::get(&v, key).unwrap());
+            change(&parent);
+            stringify(&root)
+        };
+        out.push(with(&|parent| {
+            if Array::is_array(parent) {
+                let items = parent.unchecked_ref::<Array>();
+                let i = last.as_f64().unwrap() as i32;
+                items.copy_within(i, i + 1, items.length() as i32);
+                items.pop();
+            } else {
+                Reflect::delete_property(parent.unchecked_ref::<Object>(), last).unwrap();
+            }
+        }));
+        for other in [
+            "null",
+            r#""x""#,
+            r#""unknown_name""#,
+            r#""7""#,
+            "true",
+            "0",
+            "-0",
+            "-1",
+            "1.5",
+            "255",
+            "256",
+            "65536",
+            "9007199254740991",
+            "9007199254740992",
+            "-9007199254740992",
+            "1e20",
+            "[]",
+            r#"["x"]"#,
+            "{}",
+        ] {
+            out.push(with(&|parent| {
+                Reflect::set(parent, last, &parsed(other)).unwrap();
+            }));
+        }
+    }
+    out
+}
+
+/// The plain reader of `T` and the serde one agree on `json` and all its variants.
+fn reads_as_serde_did<T>(json: &str) -> usize
+where
+    T: member_login::js_de::FromJs + serde::de::DeserializeOwned + PartialEq + std::fmt::Debug,
+{
+    let variants = variants_of(json);
+    let mut read = 0;
+    for text in &variants {
+        let plain = member_login::js_de::from_js::<T>(parsed(text));
+        let serde = serde_reader::serde_from_js::<T>(parsed(text));
+        assert_eq!(plain, serde, "{text}");
+        read += usize::from(plain.is_some());
+    }
+    assert!(
+        read > 0 && read < variants.len(),
+        "{json}: {read} of {}",
+        variants.len()
+    );
+    variants.len()
+}
+
+const FULL_ORGANIZATION: &str = r##"{"id":"0f6d2c48-5a1e-4c3b-9e7d-2b8a4f1c6e30","alias":"demo",
+    "name":"Demo","login_methods":["email_code","password","passkey"],
+    "logo_url":"https://cdn.example/logo.svg","accent_color":"#0b5fff",
+    "return_urls":["https://console.example/"],"console_url":"https://console.example/home"}"##;
+
+fn full_flow_json() -> String {
+    format!(
+        r#"{{"id":"f1","state":"second_factor","expires_at":1700000600,"now":1700000000,
+            "organization":{FULL_ORGANIZATION},"username":"alex",
+            "code":{{"length":6,"expires_at":1700000600,"attempts_left":5,
+                     "resend_available_at":1700000030}},
+            "messages":["code_sent","flow_restarted","code_already_sent"],
+            "second_factors":["passkey","totp","recovery_code"],"from_a_newer_server":1}}"#
+    )
+}
+
+#[wasm_bindgen_test]
+fn every_answer_is_read_as_the_serde_reader_read_it() {
+    use member_login_api::flow::Flow;
+    use member_login_api::passkey::{Passkey, Passkeys};
+    use member_login_api::session::{MfaEnrollment, RecoveryCodes, Session};
+    use member_login_api::{Organization, Problem};
+
+    let flow = full_flow_json();
+    let mut variants = reads_as_serde_did::<Organization>(FULL_ORGANIZATION);
+    variants += reads_as_serde_did::<Flow>(&flow);
+    variants += reads_as_serde_did::<Problem>(&format!(
+        r#"{{"type":"about:blank","title":"Expired","status":410,"code":"flow_expired",
+            "detail":"d","retry_after":30,"attempts_left":2,
+            "rules":["too_short","too_long","common","contains_username","too_guessable"],
+            "replacement":{flow}}}"#
+    ));
+    variants += reads_as_serde_did::<Session>(&format!(
+        r#"{{"member":{{"username":"alex","email":"alex@example.com"}},
+            "organization":{FULL_ORGANIZATION},"expires_at":1700003600,"now":1700000000,
+            "requirements":[{{"kind":"update_password","deadline":1700259200}},
+                            {{"kind":"enable_mfa","deadline":1700259200}}]}}"#
+    ));
+    variants += reads_as_serde_did::<Passkeys>(
+        r#"{"passkeys":[{"id":"p1","name":"Laptop","created_at":1700000000,
+            "last_used_at":1700000100,"synced":true},
+            {"id":"p2","name":"Key","created_at":1700000000}]}"#,
+    );
+    variants += reads_as_serde_did::<Passkey>(
+        r#"{"id":"p1","name":"Laptop","created_at":1700000000,"last_used_at":null,"synced":false}"#,
+    );
+    variants += reads_as_serde_did::<MfaEnrollment>(
+        r#"{"secret":"JBSWY3DPEHPK3PXP","otpauth_uri":"otpauth://totp/Demo:alex?secret=JBSWY3DPEHPK3PXP"}"#,
+    );
+    variants += reads_as_serde_did::<RecoveryCodes>(
+        r#"{"recovery_codes":["abcd-efgh-ijkl","mnop-qrst-uvwx"]}"#,
+    );
+    assert!(variants > 2000, "{variants} variants");
+
+    // What is not an object does not fit, as before.
+    for wrong in ["null", "true", "1", r#""flow""#, "[]", "{}"] {
+        assert_eq!(
+            member_login::js_de::from_js::<Flow>(parsed(wrong)),
+            None,
+            "{wrong}"
+        );
+        assert_eq!(serde_reader::serde_from_js::<Flow>(parsed(wrong)), None);
+    }
+    // The one difference: serde also took a struct written as an array of its fields in order,
+    // which no API answer is; the plain readers take only objects.
+    let as_array = r#"["about:blank","Expired",410,"flow_expired"]"#;
+    assert!(serde_reader::serde_from_js::<Problem>(parsed(as_array)).is_some());
+    assert_eq!(
+        member_login::js_de::from_js::<Problem>(parsed(as_array)),
+        None
+    );
+}
+
+#[wasm_bindgen_test]
+fn answers_keep_what_the_contract_says_of_absent_fields_and_unknown_names() {
+    use member_login::js_de::from_js;
+    use member_login_api::flow::{Flow, FlowState, SecondFactorMethod};
+    use member_login_api::passkey::Passkey;
+    use member_login_api::session::{PasswordRule, RequirementKind, Session};
+    use member_login_api::{LoginMethod, Organization, Problem, ProblemCode};
+
+    // Absent optional fields and defaulted lists.
+    let organization: Organization = from_js(parsed(
+        r#"{"id":"o","alias":"demo","name":"Demo","login_methods":["email_code","sms"]}"#,
+    ))
+    .unwrap();
+    assert_eq!(
+        organization.login_methods,
+        [LoginMethod::EmailCode, LoginMethod::Unknown]
+    );
+    assert_eq!(organization.logo_url, None);
+    assert!(organization.return_urls.is_empty());
+    assert_eq!(organization.console_url, None);
+    // A required list is required; a defaulted one may be absent but is no list when null.
+    assert_eq!(
+        from_js::<Organization>(parsed(r#"{"id":"o","alias":"demo","name":"Demo"}"#)),
+        None
+    );
+    assert_eq!(
+        from_js::<Organization>(parsed(
+            r#"{"id":"o","alias":"demo","name":"Demo","login_methods":[],"return_urls":null}"#
+        )),
+        None
+    );
+
+    // A problem whose flow expired names its replacement, read whole.
+    let problem: Problem = from_js(parsed(&format!(
+        r#"{{"title":"Expired","status":410,"code":"flow_expired","replacement":{}}}"#,
+        full_flow_json()
+    )))
+    .unwrap();
+    let replacement = problem.replacement.expect("the replacement flow");
+    assert_eq!(replacement.state, FlowState::SecondFactor);
+    assert_eq!(replacement.organization.alias, "demo");
+    assert_eq!(
+        replacement.second_factors,
+        [
+            SecondFactorMethod::Passkey,
+            SecondFactorMethod::Totp,
+            SecondFactorMethod::RecoveryCode
+        ]
+    );
+    // A replacement that is no flow makes the whole problem unreadable.
+    assert_eq!(
+        from_js::<Problem>(parsed(
+            r#"{"title":"Expired","status":410,"code":"flow_expired","replacement":{"id":"f2"}}"#
+        )),
+        None
+    );
+    let rules: Problem = from_js(parsed(
+        r#"{"title":"Weak","status":400,"code":"password_rejected","rules":["common","longer_please"]}"#,
+    ))
+    .unwrap();
+    assert_eq!(rules.code, ProblemCode::PasswordRejected);
+    assert_eq!(rules.rules, [PasswordRule::Common, PasswordRule::Unknown]);
+    assert_eq!(rules.replacement, None);
+
+    // Every problem code this version knows, by its name; a flow state it does not know is
+    // no flow (FlowState has no Unknown).
+    for code in ProblemCode::ALL {
+        let name = serde_json::to_value(code).unwrap();
+        let json = format!(r#"{{"title":"t","status":400,"code":{name}}}"#);
+        assert_eq!(
+            from_js::<Problem>(parsed(&json)).unwrap().code,
+            code,
+            "{json}"
+        );
+    }
+    let flow = full_flow_json().replace(r#""second_factor""#, r#""a_newer_state""#);
+    assert_eq!(from_js::<Flow>(parsed(&flow)), None);
+
+    // Sessions without requirements, with one of a kind this version does not know.
+    let session = |requirements: &str| {
+        from_js::<Session>(parsed(&format!(
+            r#"{{"member":{{"username":"alex","email":"a@example.com"}},
+                "organization":{FULL_ORGANIZATION},"expires_at":2,"now":1{requirements}}}"#
+        )))
+    };
+    assert!(session("").unwrap().requirements.is_empty());
+    assert_eq!(
+        session(r#","requirements":[{"kind":"use_a_yubikey","deadline":5}]"#)
+            .unwrap()
+            .requirements[0]
+            .kind,
+        RequirementKind::Unknown
+    );
+    assert_eq!(session(r#","requirements":null"#), None);
+
+    // A passkey never used, not synced unless it says so.
+    let passkey: Passkey =
+        from_js(parsed(r#"{"id":"p","name":"Key","created_at":1700000000}"#)).unwrap();
+    assert_eq!(passkey.last_used_at, None);
+    assert!(!passkey.synced);
+}
+
+#[wasm_bindgen_test]
+fn config_json_is_read_as_before_every_field_optional() {
+    use member_login::api_client::RuntimeConfig;
+    use member_login::js_de::from_js;
+
+    #[derive(serde::Deserialize)]
+    struct AsBefore {
+        #[serde(default)]
+        api_base: String,
+        #[serde(default)]
+        console_url: Option<String>,
+        #[serde(default)]
+        return_urls: Vec<String>,
+    }
+    let full = r#"{"api_base":"https://api.example/","console_url":"https://console.example/",
+                   "return_urls":["https://apps.example/"],"unknown":true}"#;
+    for text in variants_of(full) {
+        let plain = from_js::<RuntimeConfig>(parsed(&text));
+        let serde = serde_reader::serde_from_js::<AsBefore>(parsed(&text)).map(|c| RuntimeConfig {
+            api_base: c.api_base,
+            console_url: c.console_url,
+            return_urls: c.return_urls,
+        });
+        assert_eq!(plain, serde, "{text}");
+    }
+    assert_eq!(
+        from_js::<RuntimeConfig>(parsed("{}")),
+        Some(RuntimeConfig::default())
+    );
+    assert_eq!(from_js::<RuntimeConfig>(parsed("null")), None);
+}
+
+#[wasm_bindgen_test]
+fn request_bodies_are_the_text_serde_wrote() {
+    use member_login::api_client::{request_json, RequestBody};
+    use member_login_api::flow::{
+        CreateFlow, SubmitPassword, SubmitSecondFactor, SubmitUsername, VerifyCode,
+    };
+    use member_login_api::passkey::RenamePasskey;
+    use member_login_api::session::{ChangePassword, VerifyMfa};
+    use serde::Serialize;
+
+    fn same(body: &(impl RequestBody + Serialize)) {
+        let value = body
+            .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
+            .unwrap();
+        let serde = String::from(js_sys::JSON::stringify(&value).unwrap());
+        let plain = String::from(request_json(body).unwrap());
+        assert_eq!(plain, serde);
+        assert_eq!(plain, serde_json::to_string(body).unwrap());
+    }
+    for text in [
+        "",
+        "alex",
+        "Zoë O'Brien \"the\" \\ / \u{1F511} \u{2028}",
+        "tab\tnew\nline\u{1}",
+    ] {
+        let t = || text.to_owned();
+        for (username, language) in [(None, None), (Some(t()), None), (Some(t()), Some(t()))] {
+            same(&CreateFlow {
+                organization: t(),
+                username: username.clone(),
+                language: language.clone(),
+            });
+            same(&CreateFlow {
+                organization: t(),
+                username: None,
+                language,
+            });
+        }
+        same(&SubmitUsername { username: t() });
+        same(&VerifyCode { code: t() });
+        same(&SubmitPassword { password: t() });
+        same(&SubmitSecondFactor::Totp { code: t() });
+        same(&SubmitSecondFactor::RecoveryCode { code: t() });
+        same(&RenamePasskey { name: t() });
+        same(&ChangePassword { new_password: t() });
+        same(&VerifyMfa { code: t() });
+    }
+}
+
 /// Answers the app's requests with canned responses while it lives: the first route with the
 /// request's method and path, else 404 with no body (as with no API, and so no `config.json`:
 /// the API is on the app's own origin). Component tests have no API server; the app calls the
