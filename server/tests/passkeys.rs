@@ -103,6 +103,20 @@ async fn answer(server: &TestServer, flow: &Flow, credential: &Value) -> reqwest
         .await
 }
 
+/// On a new device of nobody's, a discoverable sign-in to `organization` with `device`'s
+/// passkey: the answer to it.
+async fn sign_in_elsewhere(
+    server: &TestServer,
+    device: &mut Device,
+    organization: &str,
+) -> reqwest::Response {
+    let other = server.other_device();
+    let flow = bare_flow(&other, organization).await;
+    let options = login_options(&other, &flow).await;
+    let credential = device.get(options).await;
+    answer(&other, &flow, &credential).await
+}
+
 /// sam logged in on `server.client` with a passkey on a new device.
 async fn sam_with_passkey(server: &TestServer) -> (Device, ApiPasskey) {
     log_in(server, "sam", SAM_PASSWORD).await;
@@ -347,12 +361,8 @@ async fn a_passkey_of_another_organization_is_refused() {
         })
         .await
         .unwrap();
-    let other = server.other_device();
-    let flow = bare_flow(&other, "other").await;
-    let options = login_options(&other, &flow).await;
-    let credential = device.get(options).await;
     expect_problem(
-        answer(&other, &flow, &credential).await,
+        sign_in_elsewhere(&server, &mut device, "other").await,
         401,
         ProblemCode::PasskeyOfAnotherOrganization,
     )
@@ -425,12 +435,8 @@ async fn a_removed_passkey_is_not_recognized_and_only_its_owner_manages_it() {
             .any(|m| m["subject"] == "A passkey was removed: Old laptop"),
         "{mails:?}"
     );
-    let other = server.other_device();
-    let flow = bare_flow(&other, "demo").await;
-    let options = login_options(&other, &flow).await;
-    let credential = device.get(options).await;
     expect_problem(
-        answer(&other, &flow, &credential).await,
+        sign_in_elsewhere(&server, &mut device, "demo").await,
         401,
         ProblemCode::PasskeyNotRecognized,
     )
@@ -518,12 +524,8 @@ async fn a_locked_member_is_told_after_a_right_passkey() {
         .cli(&["member", "lock", "--org", "demo", "--username", "sam"])
         .await;
     assert!(out.status.success(), "{out:?}");
-    let other = server.other_device();
-    let flow = bare_flow(&other, "demo").await;
-    let options = login_options(&other, &flow).await;
-    let credential = device.get(options).await;
     expect_problem(
-        answer(&other, &flow, &credential).await,
+        sign_in_elsewhere(&server, &mut device, "demo").await,
         403,
         ProblemCode::AccountLocked,
     )

@@ -19,15 +19,17 @@ use member_login_api::{LoginMethod, ProblemCode};
 use serde::{Deserialize, Serialize};
 use webauthn_rs::prelude::{
     DiscoverableAuthentication, DiscoverableKey, PasskeyAuthentication, PublicKeyCredential,
-    RequestChallengeResponse,
+    RequestChallengeResponse, Webauthn,
 };
 
+use super::flow::Flow;
 use super::{apply, finish, limit_member, load, member_of, require_method};
 use crate::error::{Error, Result};
 use crate::guard::ClientIp;
 use crate::passkeys::{credential_key, stored, to_stored, webauthn};
 use crate::problem::{ApiJson, ApiPath};
 use crate::state::AppState;
+use crate::store::OrganizationRecord;
 
 /// The steps a discoverable sign-in may be asked for at.
 const BEFORE_CREDENTIAL: [FlowState; 3] = [
@@ -66,14 +68,14 @@ fn not_recognized() -> Error {
     )
 }
 
-/// `POST /api/v1/flows/{id}/passkey/options`
-pub async fn options(
-    State(state): State<AppState>,
+/// The flow, at a step a passkey may be asked for at, its Organization, which enables
+/// passkeys, and the relying party.
+async fn passkey_step<'a>(
+    state: &'a AppState,
+    id: &str,
     client: ClientIp,
-    ApiPath(id): ApiPath<String>,
-) -> Result<Json<RequestChallengeResponse>> {
-    let (flow, org) = load(&state, &id, client).await?;
-    let at = flow.state;
+) -> Result<(Flow, OrganizationRecord, &'a Webauthn)> {
+    let (flow, org) = load(state, id, client).await?;
     flow.require(&[
         FlowState::Username,
         FlowState::ChooseMethod,
@@ -81,7 +83,18 @@ pub async fn options(
         FlowState::SecondFactor,
     ])?;
     require_method(&org, LoginMethod::Passkey)?;
-    let webauthn = webauthn(&state)?;
+    let webauthn = webauthn(state)?;
+    Ok((flow, org, webauthn))
+}
+
+/// `POST /api/v1/flows/{id}/passkey/options`
+pub async fn options(
+    State(state): State<AppState>,
+    client: ClientIp,
+    ApiPath(id): ApiPath<String>,
+) -> Result<Json<RequestChallengeResponse>> {
+    let (flow, _, webauthn) = passkey_step(&state, &id, client).await?;
+    let at = flow.state;
     let expires_at = state.clock.now() + CHALLENGE_SECONDS;
     let (mut options, challenge) = if at == FlowState::SecondFactor {
         let member = member_of(&state, &flow)
@@ -151,16 +164,8 @@ pub async fn login(
     headers: HeaderMap,
     ApiJson(body): ApiJson<SubmitPasskey>,
 ) -> Result<Response> {
-    let (flow, org) = load(&state, &id, client).await?;
+    let (flow, org, webauthn) = passkey_step(&state, &id, client).await?;
     let at = flow.state;
-    flow.require(&[
-        FlowState::Username,
-        FlowState::ChooseMethod,
-        FlowState::EmailCode,
-        FlowState::SecondFactor,
-    ])?;
-    require_method(&org, LoginMethod::Passkey)?;
-    let webauthn = webauthn(&state)?;
     if at == FlowState::SecondFactor {
         limit_member(&state, &flow).await?;
     }
