@@ -299,15 +299,16 @@ pub async fn rename(
     Ok(Json(to_api(&record)))
 }
 
-/// `DELETE {PASSKEYS_PATH}/{id}`: one of the member's own passkeys, removed; the member is
-/// emailed.
+/// `DELETE {PASSKEYS_PATH}/{id}`: one of the member's own passkeys, removed, whether or not the
+/// Organization has passkeys on; the member is emailed.
 pub async fn remove(
     State(state): State<AppState>,
     auth: Authenticated,
     ApiPath(id): ApiPath<String>,
 ) -> Result<StatusCode> {
     auth.require_recent_login(state.clock.now())?;
-    require_enabled(&auth.org)?;
+    // Also while the Organization has passkeys off: a lost device's passkey must not wait for
+    // them to come back on.
     let name = state
         .db
         .passkeys(&auth.member.id)

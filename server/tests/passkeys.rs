@@ -774,3 +774,76 @@ fn the_local_server_says_to_open_it_at_localhost() {
         "{lines:?}"
     );
 }
+
+/// sam, whose only second factor is a passkey, long after his first login's grace period, and
+/// just logged in with that passkey on `server.client`.
+async fn sam_later_with_only_a_passkey(server: &TestServer) -> ApiPasskey {
+    server
+        .settings(SettingsChange {
+            enforce_password_renewal: Some(false),
+            ..SettingsChange::default()
+        })
+        .await;
+    let (mut device, added) = sam_with_passkey(server).await;
+    server.clock.advance(30 * 86400);
+    let flow = bare_flow(server, "demo").await;
+    let options = login_options(server, &flow).await;
+    let credential = device.get(options).await;
+    assert_eq!(answer(server, &flow, &credential).await.status(), 200);
+    added
+}
+
+/// The MFA requirement of a session that is not locked, and its deadline.
+async fn mfa_deadline(server: &TestServer) -> Option<i64> {
+    let resp = server.get("/api/v1/session").await;
+    assert_eq!(resp.status(), 200, "the member must not be locked");
+    let session: Session = resp.json().await.unwrap();
+    session
+        .requirements
+        .iter()
+        .find(|r| r.kind == RequirementKind::EnableMfa)
+        .map(|r| r.deadline)
+}
+
+#[tokio::test]
+async fn removing_the_last_passkey_starts_a_new_grace_period_not_a_lock() {
+    let server = start().await;
+    let added = sam_later_with_only_a_passkey(&server).await;
+    assert_eq!(mfa_deadline(&server).await, None);
+    let path = format!("/api/v1/session/passkeys/{}", added.id);
+    let resp = server.request(Method::DELETE, &path).send().await.unwrap();
+    assert_eq!(resp.status(), 204);
+    // The grace period of his first login ended weeks ago; a new one starts now.
+    let grace = 3 * 86400;
+    assert_eq!(
+        mfa_deadline(&server).await,
+        Some(server.clock.now() + grace)
+    );
+}
+
+#[tokio::test]
+async fn turning_passkeys_off_gives_their_members_a_new_grace_period_and_lets_them_remove_one() {
+    let server = start().await;
+    let added = sam_later_with_only_a_passkey(&server).await;
+    server
+        .settings(SettingsChange {
+            login_methods: Some(vec![LoginMethod::EmailCode, LoginMethod::Password]),
+            ..SettingsChange::default()
+        })
+        .await;
+    assert_eq!(
+        mfa_deadline(&server).await,
+        Some(server.clock.now() + 3 * 86400)
+    );
+    // A lost device's passkey can go while passkeys are off, so it cannot come back with them.
+    let path = format!("/api/v1/session/passkeys/{}", added.id);
+    let resp = server.request(Method::DELETE, &path).send().await.unwrap();
+    assert_eq!(resp.status(), 204);
+    let list: Passkeys = server
+        .get("/api/v1/session/passkeys")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(list.passkeys.is_empty());
+}

@@ -2058,15 +2058,74 @@ conformance!(only_the_owner_renames_or_removes_a_passkey);
 async fn a_used_passkey_keeps_its_new_state(s: &Subject) {
     let kim = acme_and_kim(s).await;
     s.add_passkey(&passkey(&kim, "a", NOW)).await.unwrap();
-    s.passkey_used("a", "{\"counter\":7}", true, NOW + 5)
-        .await
-        .unwrap();
+    let read = passkey(&kim, "a", NOW).credential;
+    // Of two logins that read the same record, only the first writes its new state: the
+    // second's sign counter must not go back over it.
+    let first = s.passkey_used("a", &read, "{\"counter\":7}", true, NOW + 5);
+    assert!(first.await.unwrap());
+    let second = s.passkey_used("a", &read, "{\"counter\":6}", false, NOW + 6);
+    assert!(!second.await.unwrap());
     let used = s.passkey_by_credential("cred-a").await.unwrap().unwrap();
     assert_eq!(used.credential, "{\"counter\":7}");
     assert!(used.synced);
     assert_eq!(used.last_used_at, Some(NOW + 5));
+    // A removed passkey takes no login.
+    assert!(s.delete_passkey(&kim.id, "a").await.unwrap());
+    let late = s.passkey_used("a", "{\"counter\":7}", "{\"counter\":8}", true, NOW + 7);
+    assert!(!late.await.unwrap());
 }
 conformance!(a_used_passkey_keeps_its_new_state);
+
+async fn losing_the_last_passkey_restarts_the_mfa_grace_period(s: &Subject) {
+    let kim = acme_and_kim(s).await;
+    s.start_requirements(&kim.id, NOW, true, false)
+        .await
+        .unwrap();
+    s.add_passkey(&passkey(&kim, "a", NOW)).await.unwrap();
+    s.add_passkey(&passkey(&kim, "b", NOW)).await.unwrap();
+    // One passkey left: still MFA, the period is as it was.
+    assert!(s.delete_passkey(&kim.id, "a").await.unwrap());
+    assert_eq!(reload(s, &kim).await.mfa_required_since, Some(NOW));
+    // None left: the requirement applies anew, from the next login or call.
+    assert!(s.delete_passkey(&kim.id, "b").await.unwrap());
+    assert_eq!(reload(s, &kim).await.mfa_required_since, None);
+
+    // Passkeys turned off for the Organization: the same for members whose only factor was a
+    // passkey, and only when they were on before.
+    let sam = member(s, ACME, "sam").await;
+    s.start_requirements(&sam.id, NOW, true, false)
+        .await
+        .unwrap();
+    s.start_requirements(&kim.id, NOW, true, false)
+        .await
+        .unwrap();
+    s.add_passkey(&passkey(&sam, "c", NOW)).await.unwrap();
+    let methods = |m: Vec<LoginMethod>| SettingsChange {
+        login_methods: Some(m),
+        ..SettingsChange::default()
+    };
+    s.update_organization_settings(
+        ACME,
+        &methods(vec![LoginMethod::Password, LoginMethod::Passkey]),
+    )
+    .await
+    .unwrap();
+    assert_eq!(reload(s, &sam).await.mfa_required_since, Some(NOW));
+    s.update_organization_settings(ACME, &methods(vec![LoginMethod::Password]))
+        .await
+        .unwrap();
+    assert_eq!(reload(s, &sam).await.mfa_required_since, None);
+    // kim has no passkey: her period runs on.
+    assert_eq!(reload(s, &kim).await.mfa_required_since, Some(NOW));
+    s.start_requirements(&sam.id, NOW + 50, true, false)
+        .await
+        .unwrap();
+    s.update_organization_settings(ACME, &methods(vec![LoginMethod::EmailCode]))
+        .await
+        .unwrap();
+    assert_eq!(reload(s, &sam).await.mfa_required_since, Some(NOW + 50));
+}
+conformance!(losing_the_last_passkey_restarts_the_mfa_grace_period);
 
 async fn registration_challenges_are_single_use_per_session_and_expire(s: &Subject) {
     let kim = acme_and_kim(s).await;

@@ -236,10 +236,21 @@ pub async fn login(
     let mut passkey = stored(&record)?;
     passkey.update_credential(&result);
     let (updated, _) = to_stored(&passkey)?;
-    state
+    // Only over the record just checked against: a passkey removed since, or used by a parallel
+    // login (whose sign counter this one must not write back over), does not log in.
+    if !state
         .db
-        .passkey_used(&record.id, &updated, result.backup_state(), now)
-        .await?;
+        .passkey_used(
+            &record.id,
+            &record.credential,
+            &updated,
+            result.backup_state(),
+            now,
+        )
+        .await?
+    {
+        return Err(refused());
+    }
     // Read now: failures recorded by parallel requests may have locked the member.
     let member = state
         .db

@@ -363,10 +363,20 @@ pub trait Passkeys {
         id: &str,
         name: &str,
     ) -> Result<Option<PasskeyRecord>>;
-    /// Removes one of the member's passkeys; `false` if the member has none with this ID.
+    /// Removes one of the member's passkeys; `false` if the member has none with this ID. When
+    /// it was their last second factor, the MFA requirement's grace period starts again.
     async fn delete_passkey(&self, member_id: &str, id: &str) -> Result<bool>;
-    /// A login with the passkey: its updated record (sign counter, backup state) and when.
-    async fn passkey_used(&self, id: &str, credential: &str, synced: bool, now: i64) -> Result<()>;
+    /// A login with the passkey: its updated record (sign counter, backup state) and when, in
+    /// place of the record `read` before the check. `false` when it is no longer that record
+    /// (removed, or used by another login since): the login must not count.
+    async fn passkey_used(
+        &self,
+        id: &str,
+        read: &str,
+        credential: &str,
+        synced: bool,
+        now: i64,
+    ) -> Result<bool>;
     /// Keeps the registration challenge of a session (replacing any earlier one) until
     /// `expires_at`.
     async fn set_passkey_registration(

@@ -111,7 +111,7 @@ macro_rules! sql_store {
             FlowRow, SessionRow, FLOW_COLUMNS, MEMBER_COLUMNS, PASSKEY_COLUMNS, SESSION_COLUMNS,
         };
         use crate::store::{
-            decode_methods, decode_urls, encode_methods, encode_urls, CodeSends, FailedLogins, Flows, Hit, Maintenance,
+            decode_methods, decode_urls, encode_methods, encode_urls, CodeSends, FailedLogins, Flows, Hit, LoginMethod, Maintenance,
             Members, MemberRecord, NewMember, NewOrganization, OrganizationRecord, Organizations,
             Outbox, PasskeyRecord, Passkeys, Purged, RateLimits, SessionRecord, Sessions, SettingsChange, Store,
             StoredEmail, TotpReplayGuard,
@@ -252,6 +252,26 @@ macro_rules! sql_store {
                 id: &str,
                 change: &SettingsChange,
             ) -> Result<()> {
+                let passkeys_off = change
+                    .login_methods
+                    .as_ref()
+                    .is_some_and(|m| !m.contains(&LoginMethod::Passkey));
+                let mut tx = self.pool.begin().await?;
+                // Passkeys turned off where they were on: they no longer count as MFA here, so for
+                // members whose only second factor was a passkey the requirement applies anew,
+                // from their next login or call. A write first, so SQLite's transaction takes
+                // the write lock at once rather than upgrading a read.
+                sqlx::query(
+                    "UPDATE members SET mfa_required_since = NULL
+                     WHERE $1 AND organization_id = $2 AND totp_secret IS NULL
+                       AND EXISTS (SELECT 1 FROM passkeys WHERE passkeys.member_id = members.id)
+                       AND (SELECT login_methods FROM organizations WHERE id = $2)
+                           LIKE '%passkey%'",
+                )
+                .bind(passkeys_off)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
                 sqlx::query(
                     "UPDATE organizations SET
                          login_methods = COALESCE($1, login_methods),
@@ -282,8 +302,9 @@ macro_rules! sql_store {
                 .bind(change.return_urls.as_deref().map(encode_urls))
                 .bind(change.console_url.is_some())
                 .bind(change.console_url.as_ref().and_then(Option::as_deref))
-                .execute(&self.pool)
+                .execute(&mut *tx)
                 .await?;
+                tx.commit().await?;
                 Ok(())
             }
         }
@@ -1000,32 +1021,48 @@ macro_rules! sql_store {
             }
 
             async fn delete_passkey(&self, member_id: &str, id: &str) -> Result<bool> {
+                let mut tx = self.pool.begin().await?;
                 let done = sqlx::query("DELETE FROM passkeys WHERE member_id = $1 AND id = $2")
                     .bind(member_id)
                     .bind(id)
-                    .execute(&self.pool)
+                    .execute(&mut *tx)
                     .await?;
+                if done.rows_affected() == 1 {
+                    // Their last second factor gone: the MFA requirement applies to them anew,
+                    // its grace period starting at their next login or call, never in the past.
+                    sqlx::query(
+                        "UPDATE members SET mfa_required_since = NULL
+                         WHERE id = $1 AND totp_secret IS NULL
+                           AND NOT EXISTS (SELECT 1 FROM passkeys WHERE member_id = $1)",
+                    )
+                    .bind(member_id)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                tx.commit().await?;
                 Ok(done.rows_affected() == 1)
             }
 
             async fn passkey_used(
                 &self,
                 id: &str,
+                read: &str,
                 credential: &str,
                 synced: bool,
                 now: i64,
-            ) -> Result<()> {
-                sqlx::query(
+            ) -> Result<bool> {
+                let done = sqlx::query(
                     "UPDATE passkeys SET credential = $1, synced = $2, last_used_at = $3
-                     WHERE id = $4",
+                     WHERE id = $4 AND credential = $5",
                 )
                 .bind(credential)
                 .bind(synced)
                 .bind(now)
                 .bind(id)
+                .bind(read)
                 .execute(&self.pool)
                 .await?;
-                Ok(())
+                Ok(done.rows_affected() == 1)
             }
 
             async fn set_passkey_registration(
