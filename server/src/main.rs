@@ -316,6 +316,21 @@ enum MemberCommand {
     },
 }
 
+/// An Organization's login methods: at least one, and one that needs nothing added first.
+/// A member adds a passkey only once logged in, so passkeys alone would let nobody in.
+fn check_methods(methods: &[LoginMethod]) -> Result<(), String> {
+    if methods.is_empty() {
+        return Err("--methods needs at least one login method".into());
+    }
+    if methods.iter().all(|m| *m == LoginMethod::Passkey) {
+        return Err(
+            "--methods needs email_code or password too: members add passkeys once logged in"
+                .into(),
+        );
+    }
+    Ok(())
+}
+
 fn parse_method(text: &str) -> Result<LoginMethod, String> {
     match text {
         "email_code" => Ok(LoginMethod::EmailCode),
@@ -484,9 +499,7 @@ async fn org(db: Db, command: OrgCommand) -> Result<(), Error> {
             {
                 return Err(format!("the alias {alias} is taken").into());
             }
-            if methods.is_empty() {
-                return Err("--methods needs at least one login method".into());
-            }
+            check_methods(&methods)?;
             let org = NewOrganization {
                 id,
                 alias,
@@ -524,8 +537,8 @@ async fn org(db: Db, command: OrgCommand) -> Result<(), Error> {
             public,
         } => {
             let public = public.check()?;
-            if methods.as_ref().is_some_and(Vec::is_empty) {
-                return Err("--methods needs at least one login method".into());
+            if let Some(methods) = &methods {
+                check_methods(methods)?;
             }
             let id = organization_id(&db, &org).await?;
             let change = SettingsChange {

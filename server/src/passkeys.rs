@@ -44,10 +44,13 @@ pub fn relying_party(
 ) -> Result<Option<Arc<Webauthn>>> {
     let app = Url::parse(app_url).ok();
     let app_host = app.as_ref().and_then(|u| u.host());
-    let from_ip = matches!(
-        app_host,
-        Some(url::Host::Ipv4(_)) | Some(url::Host::Ipv6(_))
-    );
+    // This machine's own address: the app is also reached as localhost, the only name
+    // passkeys take for it (the guard allows that spelling only then too).
+    let loopback = match app_host {
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        _ => false,
+    };
     let rp_id = match (rp_id, &app_host) {
         (Some(id), _) => id.trim().to_ascii_lowercase(),
         (None, Some(url::Host::Domain(domain))) => domain.to_ascii_lowercase(),
@@ -61,18 +64,20 @@ pub fn relying_party(
         .iter()
         .filter_map(|o| Url::parse(o).ok())
         .collect();
-    if from_ip {
-        // The app at an IP address is also reached as localhost, the only name passkeys take.
+    if loopback {
         if let Some(mut local) = app.clone() {
             if local.set_host(Some("localhost")).is_ok() {
                 origins.push(local);
             }
         }
     }
+    // On the relying party's domain, and a secure context (browsers offer WebAuthn nowhere
+    // else): HTTPS, or plain HTTP at localhost.
     let on_domain = |url: &Url| {
         url.domain().is_some_and(|host| {
             let host = host.to_ascii_lowercase();
-            host == rp_id || host.ends_with(&format!(".{rp_id}"))
+            (host == rp_id || host.ends_with(&format!(".{rp_id}")))
+                && (url.scheme() == "https" || host == "localhost")
         })
     };
     let mut origins: Vec<Url> = origins.into_iter().filter(on_domain).collect();
@@ -387,6 +392,29 @@ mod tests {
             origins(&rp),
             ["https://login.example.com", "https://app.example.com"]
         );
+    }
+
+    #[test]
+    fn only_secure_origins_and_localhost_only_for_this_machine() {
+        let rp = relying_party(
+            "https://login.example.com",
+            None,
+            &[
+                "https://login.example.com".into(),
+                "http://app.login.example.com".into(),
+            ],
+        )
+        .unwrap()
+        .unwrap();
+        assert_eq!(origins(&rp), ["https://login.example.com"]);
+        // Another machine's address is no localhost: no origin, no passkeys.
+        let rp = relying_party(
+            "http://10.0.0.5:8080",
+            None,
+            &["http://10.0.0.5:8080".into()],
+        )
+        .unwrap();
+        assert!(rp.is_none());
     }
 
     #[test]

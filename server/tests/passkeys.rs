@@ -738,6 +738,37 @@ async fn an_administrator_turns_passkeys_on_and_off_like_any_method() {
         .await;
     assert!(!refused.status.success());
     assert!(String::from_utf8_lossy(&refused.stderr).contains("email_code, password or passkey"));
+    // Passkeys alone would let nobody in: a member adds one only once logged in.
+    for args in [
+        &["org", "settings", "--org", "demo", "--methods", "passkey"][..],
+        &[
+            "org",
+            "create",
+            "--alias",
+            "keys",
+            "--name",
+            "Keys",
+            "--methods",
+            "passkey",
+        ],
+    ] {
+        let refused = server.cli(args).await;
+        assert!(!refused.status.success(), "{args:?}");
+        assert!(
+            String::from_utf8_lossy(&refused.stderr).contains("email_code or password too"),
+            "{refused:?}"
+        );
+    }
+    let org: member_login_api::Organization = server
+        .get("/api/v1/organizations/demo")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        org.login_methods,
+        [LoginMethod::Passkey, LoginMethod::EmailCode]
+    );
 }
 
 #[test]
