@@ -221,6 +221,7 @@ enums! {
         "passkey_of_another_organization" => PasskeyOfAnotherOrganization,
         "passkey_refused" => PasskeyRefused,
         "invalid_passkey_name" => InvalidPasskeyName,
+        "too_many_passkeys" => TooManyPasskeys,
         "internal" => Internal,
         "service_busy" => ServiceBusy,
     } other Unknown;

@@ -106,6 +106,7 @@ pub fn problem(c: &Catalogue, code: ProblemCode) -> &'static str {
         ProblemCode::PasskeyOfAnotherOrganization => c.problem_passkey_of_another_organization(),
         ProblemCode::PasskeyRefused => c.problem_passkey_refused(),
         ProblemCode::InvalidPasskeyName => c.problem_invalid_passkey_name(),
+        ProblemCode::TooManyPasskeys => c.problem_too_many_passkeys(),
         _ => c.problem_internal(),
     }
 }
@@ -272,9 +273,13 @@ mod tests {
                 ProblemCode::PasskeyOfAnotherOrganization,
                 ProblemCode::PasskeyRefused,
                 ProblemCode::InvalidPasskeyName,
+                ProblemCode::TooManyPasskeys,
             ] {
                 assert_ne!(problem(c, code), fallback, "{code:?}");
             }
+            // The limit the words name is the one the server keeps.
+            let most = member_login_api::passkey::MAX_PASSKEYS.to_string();
+            assert!(problem(c, ProblemCode::TooManyPasskeys).contains(&most));
             assert_eq!(
                 wait_reason(c, ProblemCode::ServiceBusy),
                 c.service_busy_wait()

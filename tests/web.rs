@@ -2545,6 +2545,28 @@ async fn the_passkeys_screen_lists_adds_renames_and_removes() {
 }
 
 #[wasm_bindgen_test]
+async fn a_member_with_the_most_passkeys_is_told_to_remove_one_first() {
+    let session = passkey_session("");
+    let too_many = problem_json(409, "too_many_passkeys", "");
+    let _api = fake_api(&[
+        ("GET", "/api/v1/session", 200, &session),
+        ("GET", "/api/v1/session/passkeys", 200, PASSKEY_LIST),
+        ("POST", "/api/v1/session/passkeys/options", 409, &too_many),
+    ]);
+    let _authenticator = fake_authenticator("ok", false, "wait");
+    let (root, _app) = mount_at("/account/passkeys");
+    let name: HtmlInputElement = find(&root, "#passkey-name");
+    type_into(&name, "Work laptop");
+    find::<HtmlButtonElement>(&root, "#add-passkey").click();
+    let said = text_when(&root, "#passkey-name-error", |t| !t.is_empty()).await;
+    assert_eq!(said, EN.problem_too_many_passkeys());
+    // Nothing typed is to blame, and the browser was never asked.
+    assert!(name.get_attribute("aria-invalid").is_none());
+    assert!(ceremonies().is_empty());
+    root.remove();
+}
+
+#[wasm_bindgen_test]
 async fn adding_a_passkey_explains_each_refusal() {
     let session = passkey_session("");
     let options = creation_options();

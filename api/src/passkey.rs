@@ -9,7 +9,8 @@
 //!   the member's passkeys excluded. It replaces any earlier registration challenge of the
 //!   session; each challenge is single-use and expires after [`CHALLENGE_SECONDS`].
 //! - `POST {PASSKEYS_PATH}` with `{"name": "...", "credential": RegistrationResponseJSON}`
-//!   adds it: 201 and the [`Passkey`]. The member is emailed.
+//!   adds it: 201 and the [`Passkey`]. The member is emailed. A member with [`MAX_PASSKEYS`]
+//!   gets 409 [`crate::ProblemCode::TooManyPasskeys`] from both calls.
 //! - `GET {PASSKEYS_PATH}` answers [`Passkeys`].
 //! - `PATCH {PASSKEYS_PATH}/{id}` with [`RenamePasskey`] answers the renamed [`Passkey`].
 //! - `DELETE {PASSKEYS_PATH}/{id}`: 204; the member is emailed.
@@ -36,6 +37,10 @@ pub const PASSKEYS_PATH: &str = "/api/v1/session/passkeys";
 
 /// How long a registration or login challenge may be answered.
 pub const CHALLENGE_SECONDS: i64 = 300;
+
+/// The most passkeys a member may have: each is listed in every registration's
+/// `excludeCredentials` and second-factor `allowCredentials`, so their number is bounded.
+pub const MAX_PASSKEYS: usize = 20;
 
 /// The longest passkey name, in characters.
 pub const PASSKEY_NAME_MAX_CHARS: usize = 64;

@@ -71,6 +71,8 @@ pub enum ProblemCode {
     PasskeyRefused,
     /// The passkey name is empty, too long, or has control characters.
     InvalidPasskeyName,
+    /// The member already has `passkey::MAX_PASSKEYS` passkeys: remove one to add another.
+    TooManyPasskeys,
     /// Something failed on the server; trying again later may work.
     Internal,
     /// The server is too busy to answer now; `retry_after` (and the `Retry-After` header) says
@@ -84,7 +86,7 @@ pub enum ProblemCode {
 impl ProblemCode {
     /// Every code the server can answer (all but `Unknown`), for documents and tests that
     /// must list them all.
-    pub const ALL: [ProblemCode; 29] = [
+    pub const ALL: [ProblemCode; 30] = [
         Self::InvalidOrganization,
         Self::OrganizationNotFound,
         Self::NotFound,
@@ -112,6 +114,7 @@ impl ProblemCode {
         Self::PasskeyOfAnotherOrganization,
         Self::PasskeyRefused,
         Self::InvalidPasskeyName,
+        Self::TooManyPasskeys,
         Self::Internal,
         Self::ServiceBusy,
     ];
@@ -135,7 +138,7 @@ impl ProblemCode {
             Self::AccountLocked | Self::CsrfRejected | Self::ReauthenticationRequired => 403,
             Self::OrganizationNotFound | Self::NotFound | Self::FlowNotFound => 404,
             Self::MethodNotAllowed => 405,
-            Self::StepNotAllowed | Self::CodeRequired => 409,
+            Self::StepNotAllowed | Self::CodeRequired | Self::TooManyPasskeys => 409,
             Self::FlowExpired => 410,
             Self::PayloadTooLarge => 413,
             Self::UnsupportedMediaType => 415,

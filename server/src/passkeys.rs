@@ -15,7 +15,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use member_login_api::passkey::{
     normalize_passkey_name, Passkey as ApiPasskey, Passkeys as ApiPasskeys, RenamePasskey,
-    CHALLENGE_SECONDS,
+    CHALLENGE_SECONDS, MAX_PASSKEYS,
 };
 use member_login_api::{LoginMethod, ProblemCode};
 use serde::Deserialize;
@@ -29,7 +29,7 @@ use webauthn_rs_proto::{AuthenticatorSelectionCriteria, ResidentKeyRequirement};
 
 use crate::error::{Error, Result};
 use crate::mail_text;
-use crate::model::OrganizationRecord;
+use crate::model::{MemberRecord, OrganizationRecord};
 use crate::problem::{ApiJson, ApiPath};
 use crate::session::Authenticated;
 use crate::state::AppState;
@@ -183,6 +183,17 @@ pub async fn list(State(state): State<AppState>, auth: Authenticated) -> Result<
     }))
 }
 
+/// Refuses a member who has [`MAX_PASSKEYS`] already.
+fn room_for_one_more(member: &MemberRecord) -> Result<()> {
+    if member.passkeys >= MAX_PASSKEYS as i64 {
+        return Err(Error::new(
+            ProblemCode::TooManyPasskeys,
+            "You have as many passkeys as a member may have: remove one to add another",
+        ));
+    }
+    Ok(())
+}
+
 /// `POST {PASSKEYS_PATH}/options`: the options of `navigator.credentials.create` for a new
 /// discoverable passkey with user verification, the member's passkeys excluded. The challenge
 /// is the session's one (replacing any earlier), single-use, for [`CHALLENGE_SECONDS`].
@@ -195,6 +206,7 @@ pub async fn options(
     require_enabled(&auth.org)?;
     let webauthn = webauthn(&state)?;
     let member = &auth.member;
+    room_for_one_more(member)?;
     let user = uuid::Uuid::parse_str(&member.id).map_err(|_| Error::Corrupt {
         what: "member id",
         value: member.id.clone(),
@@ -253,6 +265,7 @@ pub async fn add(
     let webauthn = webauthn(&state)?;
     let name = normalize_passkey_name(&body.name).ok_or_else(invalid_name)?;
     let member = &auth.member;
+    room_for_one_more(member)?;
     let registration = state
         .db
         .take_passkey_registration(&auth.token_hash, &member.id, now)

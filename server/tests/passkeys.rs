@@ -7,13 +7,13 @@ mod common;
 use common::authenticator::Device;
 use common::{expect_problem, start, TestServer};
 use member_login_api::flow::{Flow, FlowState, SecondFactorMethod};
-use member_login_api::passkey::{Passkey as ApiPasskey, Passkeys, CHALLENGE_SECONDS};
+use member_login_api::passkey::{Passkey as ApiPasskey, Passkeys, CHALLENGE_SECONDS, MAX_PASSKEYS};
 use member_login_api::session::{RequirementKind, Session};
 use member_login_api::{LoginMethod, ProblemCode};
 use member_login_server::demo;
 use member_login_server::session::RECENT_LOGIN_SECONDS;
 use member_login_server::store::{
-    NewOrganization, PublicSettings, SecuritySettings, SettingsChange,
+    NewOrganization, PasskeyRecord, PublicSettings, SecuritySettings, SettingsChange,
 };
 use reqwest::Method;
 use serde_json::{json, Value};
@@ -877,4 +877,79 @@ async fn turning_passkeys_off_gives_their_members_a_new_grace_period_and_lets_th
         .await
         .unwrap();
     assert!(list.passkeys.is_empty());
+}
+
+#[tokio::test]
+async fn a_member_has_at_most_twenty_passkeys() {
+    let server = start().await;
+    log_in(&server, "sam", SAM_PASSWORD).await;
+    let mut device = device_for(&server);
+    // A registration started while there was room…
+    let options = json_of(
+        server
+            .post("/api/v1/session/passkeys/options", json!({}))
+            .await,
+        200,
+    )
+    .await;
+    let credential = device.create(options).await;
+    // …and the member at the most meanwhile (records of other devices, as stored).
+    let sam = server
+        .db
+        .member_by_username(demo::ORGANIZATION_ID, "sam")
+        .await
+        .unwrap()
+        .unwrap();
+    for i in 0..MAX_PASSKEYS {
+        let added = server
+            .db
+            .add_passkey(&PasskeyRecord {
+                id: format!("other-{i}"),
+                member_id: sam.id.clone(),
+                organization_id: sam.organization_id.clone(),
+                credential_id: format!("credential-{i}"),
+                name: format!("Key {i}"),
+                credential: "{}".into(),
+                synced: false,
+                created_at: server.clock.now(),
+                last_used_at: None,
+            })
+            .await
+            .unwrap();
+        assert!(added);
+    }
+    expect_problem(
+        server
+            .post(
+                "/api/v1/session/passkeys",
+                json!({ "name": "One too many", "credential": credential }),
+            )
+            .await,
+        409,
+        ProblemCode::TooManyPasskeys,
+    )
+    .await;
+    expect_problem(
+        server
+            .post("/api/v1/session/passkeys/options", json!({}))
+            .await,
+        409,
+        ProblemCode::TooManyPasskeys,
+    )
+    .await;
+    // One removed makes room again.
+    let resp = server
+        .request(Method::DELETE, "/api/v1/session/passkeys/other-0")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 204);
+    // The refusal left the registration's challenge unused: the same answer now adds it.
+    let added = server
+        .post(
+            "/api/v1/session/passkeys",
+            json!({ "name": "Laptop", "credential": credential }),
+        )
+        .await;
+    assert_eq!(added.status(), 201);
 }
