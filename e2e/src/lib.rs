@@ -457,7 +457,10 @@ impl Session {
     /// (`goog/cdp/execute`) and returns its result. Chromium only.
     pub async fn devtools(&self, cmd: &'static str, params: Value) -> Value {
         self.client
-            .issue_cmd(DevTools { cmd, params })
+            .issue_cmd(Extension::post(
+                "goog/cdp/execute",
+                json!({ "cmd": cmd, "params": params }),
+            ))
             .await
             .unwrap_or_else(|e| panic!("DevTools command {cmd} failed: {e}"))
     }
@@ -529,32 +532,8 @@ impl Session {
     }
 }
 
-/// A DevTools Protocol command, sent through chromedriver's `POST /session/{id}/goog/cdp/execute`.
-#[derive(Debug)]
-struct DevTools {
-    cmd: &'static str,
-    params: Value,
-}
-
-impl fantoccini::wd::WebDriverCompatibleCommand for DevTools {
-    fn endpoint(
-        &self,
-        base_url: &url::Url,
-        session_id: Option<&str>,
-    ) -> Result<url::Url, url::ParseError> {
-        base_url.join(&format!(
-            "session/{}/goog/cdp/execute",
-            session_id.unwrap_or_default()
-        ))
-    }
-
-    fn method_and_body(&self, _request_url: &url::Url) -> (http::Method, Option<String>) {
-        let body = json!({ "cmd": self.cmd, "params": self.params });
-        (http::Method::POST, Some(body.to_string()))
-    }
-}
-
-/// A command of a WebDriver extension on the session: `method` on `session/{id}/{path}`.
+/// A command of a WebDriver extension on the session: `method` on `session/{id}/{path}`
+/// (the WebAuthn extension's, or chromedriver's DevTools passthrough `goog/cdp/execute`).
 #[derive(Debug)]
 struct Extension {
     method: http::Method,

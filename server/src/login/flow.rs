@@ -43,6 +43,18 @@ pub fn username_key(username: &str) -> String {
     username.to_lowercase()
 }
 
+/// What stops `member` at a correct credential, whichever it was: a lock, or a grace period
+/// run out with a requirement unmet (told only now, after the credential).
+fn refused_member(org: &OrganizationRecord, member: &MemberRecord, now: i64) -> Option<Outcome> {
+    if member.locked_at(now) {
+        Some(Outcome::Locked)
+    } else if requirements::overdue(org, member, now) {
+        Some(Outcome::Overdue)
+    } else {
+        None
+    }
+}
+
 /// The name a state is stored under.
 pub fn state_name(state: FlowState) -> &'static str {
     match state {
@@ -253,11 +265,8 @@ impl Flow {
         member: &MemberRecord,
         now: i64,
     ) -> Outcome {
-        if member.locked_at(now) {
-            return Outcome::Locked;
-        }
-        if requirements::overdue(org, member, now) {
-            return Outcome::Overdue;
+        if let Some(refused) = refused_member(org, member, now) {
+            return refused;
         }
         if requirements::has_second_factor(org, member) && self.state != FlowState::SecondFactor {
             self.state = FlowState::SecondFactor;
@@ -277,11 +286,8 @@ impl Flow {
         member: &MemberRecord,
         now: i64,
     ) -> Outcome {
-        if member.locked_at(now) {
-            return Outcome::Locked;
-        }
-        if requirements::overdue(org, member, now) {
-            return Outcome::Overdue;
+        if let Some(refused) = refused_member(org, member, now) {
+            return refused;
         }
         self.username = Some(username_key(&member.username));
         self.member_id = Some(member.id.clone());
