@@ -18,6 +18,13 @@ export CARGO_UNSTABLE_BUILD_STD=std,panic_abort
 # in docs/PERFORMANCE.md, with the step transition it costs).
 export RUSTFLAGS="-Zunstable-options -Cpanic=immediate-abort --cfg erase_components"
 
+# trunk runs cargo offline (Trunk.toml), so everything it compiles is downloaded first: the
+# app's dependencies for every platform (build scripts and macros run on this machine), and
+# for the wasm target the standard library's own (its Cargo.lock in rust-src), which only a
+# fetch with build-std on names.
+cargo fetch --quiet
+cargo fetch --target wasm32-unknown-unknown --quiet
+
 # The login first: trunk replaces dist/ as a whole, the account build only dist/account/.
 trunk build index.html --release --minify
 trunk build account/index.html --release --minify --dist dist/account --public-url /account/
