@@ -27,6 +27,9 @@ pub use password::PasswordStep;
 pub use second_factor::SecondFactorStep;
 pub use username::UsernameStep;
 
+use std::future::Future;
+use std::pin::Pin;
+use std::rc::Rc;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -305,8 +308,17 @@ impl StepKit {
     pub fn submit_on_flow<F, Fut>(&self, here: Step, wants_password: bool, call: F)
     where
         F: Fn(RequestScope, String) -> Fut + 'static,
-        Fut: std::future::Future<Output = Result<Flow, ClientError>> + 'static,
+        Fut: Future<Output = Result<Flow, ClientError>> + 'static,
     {
+        self.submit_on_flow_erased(
+            here,
+            wants_password,
+            Rc::new(move |api, id| Box::pin(call(api, id))),
+        );
+    }
+
+    /// [`Self::submit_on_flow`] with the call's type erased: compiled once, not once per step.
+    fn submit_on_flow_erased(&self, here: Step, wants_password: bool, call: FlowCall) {
         let id = self.flow_id();
         let kit = *self;
         self.submit(here, wants_password, move |api| async move {
@@ -330,8 +342,22 @@ impl StepKit {
     pub fn submit<F, Fut>(&self, here: Step, wants_password: bool, call: F)
     where
         F: FnOnce(RequestScope) -> Fut + 'static,
-        Fut: std::future::Future<Output = Result<Flow, ClientError>> + 'static,
+        Fut: Future<Output = Result<Flow, ClientError>> + 'static,
     {
+        self.submit_erased(
+            here,
+            wants_password,
+            Box::new(move |api| Box::pin(call(api))),
+        );
+    }
+
+    /// [`Self::submit`] with the call's type erased: compiled once, not once per step.
+    fn submit_erased(
+        &self,
+        here: Step,
+        wants_password: bool,
+        call: Box<dyn FnOnce(RequestScope) -> FlowAnswer>,
+    ) {
         if self.blocked() {
             return;
         }
@@ -353,6 +379,12 @@ impl StepKit {
         });
     }
 }
+
+/// A request that answers with a flow, as the step's submission makes it.
+type FlowAnswer = Pin<Box<dyn Future<Output = Result<Flow, ClientError>>>>;
+/// A request on the login flow with the given id, which may be made twice (see
+/// [`StepKit::submit_on_flow`]).
+type FlowCall = Rc<dyn Fn(RequestScope, String) -> FlowAnswer>;
 
 /// The Organization (and username, once given) this login is for, each with "Change".
 #[component]
