@@ -89,10 +89,13 @@ function prepareSite(dist, { withForm }) {
   cpSync(dist, site, { recursive: true });
   const sizes = measure(site);
   if (withForm) {
-    // The login page's stylesheet, which has a content hash in its name.
+    // The login page's stylesheet as the page carries it: inline (the same <style> element,
+    // so the same bytes and the same hash in the server's policy), or its content-hashed file.
     const css = pageOf(sizes, 'login').files.find((f) => f.kind === 'css');
+    const inline = /<style\b[^>]*>[\s\S]*?<\/style>/i.exec(readFileSync(join(site, 'index.html'), 'utf8'))?.[0];
+    const stylesheet = inline ?? (css ? `<link rel="stylesheet" href="/${css.file}" />` : '');
     let form = readFileSync(join(ROOT, 'bench/static-form.html'), 'utf8');
-    form = css ? form.replace('{{stylesheet}}', `/${css.file}`) : form.replace(/^.*\{\{stylesheet\}\}.*\n/m, '');
+    form = form.replace('{{stylesheet}}', () => stylesheet);
     writeFileSync(join(site, FORM_PATH), form);
   }
   return { sizes, site, data: join(work, 'bench.sqlite3') };

@@ -46,39 +46,43 @@ export const HASHED = /^(account\/)?[^/]+-[0-9a-f]{1,16}(_bg)?\.(js|wasm|css)$/;
 export const ACCOUNT_INDEX = 'account/index.html';
 const BROTLI_MODULE = 'ngx_http_brotli_static_module.so';
 
-/** The bodies of `<script>` elements without `src`, exactly as the reference server finds them
- * (server/src/static_files.rs): the browser hashes these bytes. */
-export function inlineScripts(html) {
+/** The bodies of the `<script>` or `<style>` elements (`element`) without `src`, exactly as
+ * the reference server finds them (server/src/static_files.rs): the browser hashes these bytes. */
+export function inlineBodies(html, element) {
   return html
-    .split('<script')
+    .split(`<${element}`)
     .slice(1)
     .flatMap((rest) => {
+      // `<style>` or `<style …>`, not `<styles>`.
+      if (!/^[>\s]/.test(rest)) return [];
       const close = rest.indexOf('>');
       if (close < 0) return [];
       const attributes = rest.slice(0, close);
       const after = rest.slice(close + 1);
-      const end = after.indexOf('</script>');
+      const end = after.indexOf(`</${element}>`);
       if (end < 0) return [];
       const body = after.slice(0, end);
       return !attributes.includes('src=') && body !== '' ? [body] : [];
     });
 }
 
+/** The `'sha256-…'` source of each inline `element` of the pages, each body once, in order. */
+const hashesOf = (pages, element) => [
+  ...new Set(
+    pages
+      .flatMap((html) => inlineBodies(html, element))
+      .map((body) => `'sha256-${createHash('sha256').update(body, 'utf8').digest('base64')}'`),
+  ),
+];
+
 /** The app's Content-Security-Policy on a host of its own, talking to the API at `apiOrigin`:
- * one policy for the pages (`pages`: each page's index.html), allowing the inline scripts of
- * each, every one once, in the pages' order. */
+ * one policy for the pages (`pages`: each page's index.html), allowing the inline scripts and
+ * stylesheets of each, every one once, in the pages' order. */
 export function contentSecurityPolicy(pages, apiOrigin, reportUri) {
-  const hashes = [
-    ...new Set(
-      pages
-        .flatMap(inlineScripts)
-        .map((body) => `'sha256-${createHash('sha256').update(body, 'utf8').digest('base64')}'`),
-    ),
-  ];
   const directives = [
     "default-src 'none'",
-    ['script-src', "'self'", "'wasm-unsafe-eval'", ...hashes].join(' '),
-    "style-src 'self'",
+    ['script-src', "'self'", "'wasm-unsafe-eval'", ...hashesOf(pages, 'script')].join(' '),
+    ['style-src', "'self'", ...hashesOf(pages, 'style')].join(' '),
     "img-src 'self' data: https:",
     `connect-src 'self' ${apiOrigin}`,
     "object-src 'none'",

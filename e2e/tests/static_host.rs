@@ -403,7 +403,15 @@ async fn nginx_sends_the_policy_the_fallback_and_the_cache_headers() {
         format!("'self' {}", server.base)
     );
     assert_eq!(directive(&policy, "img-src"), "'self' data: https:");
-    assert_eq!(directive(&policy, "style-src"), "'self'");
+    // Each page's stylesheet is inline: its hash, and nothing else inline.
+    assert_eq!(
+        directive(&policy, "style-src"),
+        directive(&directives(&reference), "style-src"),
+    );
+    assert!(
+        directive(&policy, "style-src").starts_with("'self' 'sha256-"),
+        "the pages' inline stylesheets are allowed: {csp}"
+    );
     assert_eq!(directive(&policy, "object-src"), "'none'");
     assert_eq!(directive(&policy, "base-uri"), "'none'");
     assert_eq!(directive(&policy, "frame-ancestors"), "'none'");

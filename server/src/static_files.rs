@@ -80,36 +80,53 @@ fn varying<S>(files: S) -> SetResponseHeader<S, HeaderValue> {
 }
 
 /// A strict policy: scripts only from this origin plus the exact inline scripts of the pages
-/// (`index.html`, `account/index.html`: each page's own, one policy for both), WebAssembly
-/// compilation allowed, no framing. Images may also come from any `https:` origin, for an
+/// (`index.html`, `account/index.html`: each page's own, one policy for both), styles likewise
+/// (each page carries its stylesheet inline, so the first paint waits for no second request),
+/// WebAssembly compilation allowed, no framing. Images may also come from any `https:` origin, for an
 /// Organization's logo (its URL is https-only, checked by the admin CLI); an image runs no
 /// code, and every other kind of request stays on this origin.
 pub fn content_security_policy(pages: &[&str]) -> String {
+    let scripts = hashes(pages, "script");
+    let styles = hashes(pages, "style");
+    format!(
+        "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'{scripts}; style-src 'self'{styles}; \
+         img-src 'self' data: https:; connect-src 'self'; object-src 'none'; base-uri 'none'; \
+         form-action 'self'; frame-ancestors 'none'"
+    )
+}
+
+/// `" 'sha256-…'"` for each inline `element` of the pages, each body once, in the pages' order.
+fn hashes(pages: &[&str], element: &str) -> String {
     let mut hashes: Vec<String> = Vec::new();
-    for body in pages.iter().flat_map(|html| inline_scripts(html)) {
+    for body in pages.iter().flat_map(|html| inline_bodies(html, element)) {
         let hash = format!(
-            "'sha256-{}'",
+            " 'sha256-{}'",
             base64::engine::general_purpose::STANDARD.encode(Sha256::digest(body.as_bytes()))
         );
         if !hashes.contains(&hash) {
             hashes.push(hash);
         }
     }
-    let hashes: String = hashes.iter().map(|hash| format!(" {hash}")).collect();
-    format!(
-        "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'{hashes}; style-src 'self'; \
-         img-src 'self' data: https:; connect-src 'self'; object-src 'none'; base-uri 'none'; \
-         form-action 'self'; frame-ancestors 'none'"
-    )
+    hashes.concat()
 }
 
-/// The bodies of `<script>` elements that have no `src`, exactly as the browser hashes them.
-fn inline_scripts(html: &str) -> impl Iterator<Item = &str> {
-    html.split("<script").skip(1).filter_map(|rest| {
-        let (attributes, after) = rest.split_once('>')?;
-        let (body, _) = after.split_once("</script>")?;
-        (!attributes.contains("src=") && !body.is_empty()).then_some(body)
-    })
+/// The bodies of the `<script>` or `<style>` elements (`element`) that have no `src`, exactly
+/// as the browser hashes them.
+fn inline_bodies<'a>(html: &'a str, element: &str) -> Vec<&'a str> {
+    let open = format!("<{element}");
+    let close = format!("</{element}>");
+    html.split(open.as_str())
+        .skip(1)
+        .filter_map(move |rest| {
+            // `<style>` or `<style …>`, not `<styles>`.
+            if !rest.starts_with(['>', ' ', '\t', '\n', '\r']) {
+                return None;
+            }
+            let (attributes, after) = rest.split_once('>')?;
+            let (body, _) = after.split_once(close.as_str())?;
+            (!attributes.contains("src=") && !body.is_empty()).then_some(body)
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -131,6 +148,8 @@ mod tests {
         )));
         assert!(csp.contains(&format!("'sha256-{}'", expect("a()"))));
         assert_eq!(csp.matches("'sha256-").count(), 2);
+        // No inline style: styles only from this origin.
+        assert!(csp.contains("; style-src 'self'; "), "{csp}");
         assert!(csp.contains("frame-ancestors 'none'"));
         assert!(csp.contains("'wasm-unsafe-eval'"));
         // An Organization's logo over HTTPS shows; nothing else leaves the origin.
@@ -138,6 +157,33 @@ mod tests {
         assert!(csp.contains("default-src 'self';"), "{csp}");
         assert!(csp.contains("connect-src 'self';"), "{csp}");
         assert!(!csp.contains("http:"), "{csp}");
+    }
+
+    #[test]
+    fn allows_each_pages_inline_stylesheet_and_no_other_style() {
+        let login = "<head><style>a{color:red}</style><script>x()</script></head>";
+        let account = "<head><style>a{color:red}</style><style media=\"print\">b{}</style></head>";
+        let hash = |body: &str| {
+            format!(
+                "'sha256-{}'",
+                base64::engine::general_purpose::STANDARD.encode(Sha256::digest(body.as_bytes()))
+            )
+        };
+        let csp = content_security_policy(&[login, account]);
+        assert!(
+            csp.contains(&format!(
+                "; style-src 'self' {} {}; ",
+                hash("a{color:red}"),
+                hash("b{}")
+            )),
+            "{csp}"
+        );
+        // A script's hash is no style's, and the other way round.
+        assert!(csp.contains(&format!(
+            "script-src 'self' 'wasm-unsafe-eval' {};",
+            hash("x()")
+        )));
+        assert_eq!(csp.matches("'sha256-").count(), 3, "{csp}");
     }
 
     #[test]

@@ -174,9 +174,10 @@ async fn serves_each_page_its_own_fallback_and_one_policy_for_both() {
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
         std::fs::write(path, body).unwrap();
     };
-    let login =
-        "<html><script>picker()</script><script type=\"module\">load('/login.js')</script></html>";
-    let account = "<html><script type=\"module\">load('/account/account.js')</script></html>";
+    let login = "<html><style>main{color:red}</style><script>picker()</script>\
+                 <script type=\"module\">load('/login.js')</script></html>";
+    let account = "<html><style>main{color:red}</style>\
+                   <script type=\"module\">load('/account/account.js')</script></html>";
     write("index.html", login.as_bytes());
     write("index.html.br", b"brotli login");
     write("account/index.html", account.as_bytes());
@@ -198,6 +199,16 @@ async fn serves_each_page_its_own_fallback_and_one_policy_for_both() {
     };
     let expected_csp =
         member_login_server::static_files::content_security_policy(&[login, account]);
+    // The pages' one inline stylesheet, allowed once, as a style only.
+    let style = {
+        use base64::Engine;
+        use sha2::Digest;
+        base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest("main{color:red}"))
+    };
+    assert!(
+        expected_csp.contains(&format!("; style-src 'self' 'sha256-{style}'; ")),
+        "{expected_csp}"
+    );
     for hash in [
         "picker()",
         "load('/login.js')",
