@@ -133,6 +133,14 @@ fn inline_bodies<'a>(html: &'a str, element: &str) -> Vec<&'a str> {
 mod tests {
     use super::*;
 
+    /// The source that allows an inline element with this body: `'sha256-…'`.
+    fn hash(body: &str) -> String {
+        format!(
+            "'sha256-{}'",
+            base64::engine::general_purpose::STANDARD.encode(Sha256::digest(body.as_bytes()))
+        )
+    }
+
     #[test]
     fn hashes_each_inline_script_and_skips_external_ones() {
         let html = r#"<head><script type="module">import init from '/app.js';init();</script>
@@ -163,12 +171,6 @@ mod tests {
     fn allows_each_pages_inline_stylesheet_and_no_other_style() {
         let login = "<head><style>a{color:red}</style><script>x()</script></head>";
         let account = "<head><style>a{color:red}</style><style media=\"print\">b{}</style></head>";
-        let hash = |body: &str| {
-            format!(
-                "'sha256-{}'",
-                base64::engine::general_purpose::STANDARD.encode(Sha256::digest(body.as_bytes()))
-            )
-        };
         let csp = content_security_policy(&[login, account]);
         assert!(
             csp.contains(&format!(
@@ -190,12 +192,6 @@ mod tests {
     fn allows_the_inline_scripts_of_both_pages_once_each() {
         let login = "<script>picker()</script><script type=\"module\">load('/login.js')</script>";
         let account = "<script type=\"module\">load('/account/account.js')</script>";
-        let hash = |body: &str| {
-            format!(
-                "'sha256-{}'",
-                base64::engine::general_purpose::STANDARD.encode(Sha256::digest(body.as_bytes()))
-            )
-        };
         let both = content_security_policy(&[login, account]);
         for body in [
             "picker()",
