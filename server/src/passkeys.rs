@@ -194,6 +194,18 @@ fn room_for_one_more(member: &MemberRecord) -> Result<()> {
     Ok(())
 }
 
+/// The WebAuthn `user.name` and `user.displayName` of a member's passkey: `kim@acme` (the
+/// Organization's alias, as the member types it at login) and `kim (Acme Corp)`.
+fn passkey_user_names(
+    username: &str,
+    org: &member_login_api::organization::Organization,
+) -> (String, String) {
+    (
+        format!("{username}@{}", org.alias),
+        format!("{username} ({})", org.name),
+    )
+}
+
 /// `POST {PASSKEYS_PATH}/options`: the options of `navigator.credentials.create` for a new
 /// discoverable passkey with user verification, the member's passkeys excluded. The challenge
 /// is the session's one (replacing any earlier), single-use, for [`CHALLENGE_SECONDS`].
@@ -218,8 +230,11 @@ pub async fn options(
         .iter()
         .map(|record| stored(record).map(|p| p.cred_id().clone()))
         .collect::<Result<Vec<_>>>()?;
+    // The passkey as the device lists it: one login app serves many Organizations, and a
+    // member may have the same username in two, so the name says which one.
+    let (name, display_name) = passkey_user_names(&member.username, &auth.org.public);
     let (mut options, registration) = webauthn
-        .start_passkey_registration(user, &member.username, &member.username, Some(exclude))
+        .start_passkey_registration(user, &name, &display_name, Some(exclude))
         .map_err(|e| Error::Config(format!("passkey registration: {e}")))?;
     // A passkey is a discoverable credential: the sign-in needs no username.
     options.public_key.authenticator_selection = Some(AuthenticatorSelectionCriteria {

@@ -138,6 +138,10 @@ async fn registration_asks_for_a_discoverable_verified_passkey_and_emails_the_me
     .await;
     let public_key = &options["publicKey"];
     assert_eq!(public_key["rp"]["id"], "localhost");
+    // The device lists it by username and Organization: the same username may be a member of
+    // another Organization on this login app.
+    assert_eq!(public_key["user"]["name"], "sam@demo");
+    assert_eq!(public_key["user"]["displayName"], "sam (Demo Organization)");
     assert_eq!(
         public_key["authenticatorSelection"]["residentKey"],
         "required"
