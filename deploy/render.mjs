@@ -53,8 +53,8 @@ export function inlineBodies(html, element) {
     .split(`<${element}`)
     .slice(1)
     .flatMap((rest) => {
-      // `<style>` or `<style …>`, not `<styles>`.
-      if (!/^[>\s]/.test(rest)) return [];
+      // `<style>` or `<style …>`, not `<styles>` (the characters the server accepts).
+      if (!/^[> \t\n\r]/.test(rest)) return [];
       const close = rest.indexOf('>');
       if (close < 0) return [];
       const attributes = rest.slice(0, close);

@@ -82,9 +82,9 @@ fn varying<S>(files: S) -> SetResponseHeader<S, HeaderValue> {
 /// A strict policy: scripts only from this origin plus the exact inline scripts of the pages
 /// (`index.html`, `account/index.html`: each page's own, one policy for both), styles likewise
 /// (each page carries its stylesheet inline, so the first paint waits for no second request),
-/// WebAssembly compilation allowed, no framing. Images may also come from any `https:` origin, for an
-/// Organization's logo (its URL is https-only, checked by the admin CLI); an image runs no
-/// code, and every other kind of request stays on this origin.
+/// WebAssembly compilation allowed, no framing. Images may also come from any `https:` origin,
+/// for an Organization's logo (its URL is https-only, checked by the admin CLI); an image runs
+/// no code, and every other kind of request stays on this origin.
 pub fn content_security_policy(pages: &[&str]) -> String {
     let scripts = hashes(pages, "script");
     let styles = hashes(pages, "style");
@@ -117,7 +117,7 @@ fn inline_bodies<'a>(html: &'a str, element: &str) -> Vec<&'a str> {
     let close = format!("</{element}>");
     html.split(open.as_str())
         .skip(1)
-        .filter_map(move |rest| {
+        .filter_map(|rest| {
             // `<style>` or `<style …>`, not `<styles>`.
             if !rest.starts_with(['>', ' ', '\t', '\n', '\r']) {
                 return None;
@@ -147,14 +147,8 @@ mod tests {
             <script src="/other.js"></script><script>a()</script></head>"#;
         let csp = content_security_policy(&[html]);
         // sha256 of the exact bodies, as `printf %s BODY | openssl dgst -sha256 -binary | base64`.
-        let expect = |body: &str| {
-            base64::engine::general_purpose::STANDARD.encode(Sha256::digest(body.as_bytes()))
-        };
-        assert!(csp.contains(&format!(
-            "'sha256-{}'",
-            expect("import init from '/app.js';init();")
-        )));
-        assert!(csp.contains(&format!("'sha256-{}'", expect("a()"))));
+        assert!(csp.contains(&hash("import init from '/app.js';init();")));
+        assert!(csp.contains(&hash("a()")));
         assert_eq!(csp.matches("'sha256-").count(), 2);
         // No inline style: styles only from this origin.
         assert!(csp.contains("; style-src 'self'; "), "{csp}");

@@ -199,14 +199,17 @@ async fn serves_each_page_its_own_fallback_and_one_policy_for_both() {
     };
     let expected_csp =
         member_login_server::static_files::content_security_policy(&[login, account]);
-    // The pages' one inline stylesheet, allowed once, as a style only.
-    let style = {
+    let sha256 = |body: &str| {
         use base64::Engine;
         use sha2::Digest;
-        base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest("main{color:red}"))
+        base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(body))
     };
+    // The pages' one inline stylesheet, allowed once, as a style only.
     assert!(
-        expected_csp.contains(&format!("; style-src 'self' 'sha256-{style}'; ")),
+        expected_csp.contains(&format!(
+            "; style-src 'self' 'sha256-{}'; ",
+            sha256("main{color:red}")
+        )),
         "{expected_csp}"
     );
     for hash in [
@@ -214,11 +217,8 @@ async fn serves_each_page_its_own_fallback_and_one_policy_for_both() {
         "load('/login.js')",
         "load('/account/account.js')",
     ]
-    .map(|body| {
-        use base64::Engine;
-        use sha2::Digest;
-        base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(body))
-    }) {
+    .map(sha256)
+    {
         assert!(
             expected_csp.contains(&format!("'sha256-{hash}'")),
             "{expected_csp}"
